@@ -1,0 +1,83 @@
+import { type Context, type EventDefinition } from '@flotilla/contracts';
+import type { CheckpointTables } from '@flotilla/db';
+import type { KV, KvOptions } from '@nats-io/kv';
+import type { Kysely } from 'kysely';
+import { connectNats, type Connection } from './connect.js';
+import { publishDeadLetter, type DeadLetterSource } from './dead-letter.js';
+import { busMetrics } from './metrics.js';
+import { namesFor, type Names } from './names.js';
+import type { BusOptions } from './options.js';
+import type { Projection } from './projection.js';
+import { defaultProjectionRunOptions, runProjection, type ProjectionHandle, type ProjectionRunOptions } from './projection-runner.js';
+import { publishEvent, type PublishInput, type PublishOptions, type Published } from './publish.js';
+import { resetProjection } from './reset.js';
+import { ensureBucket, ensureStreams, platformStreams, type StreamDeclaration } from './topology.js';
+
+/** The event backbone as services use it. */
+export interface Bus {
+  readonly connection: Connection;
+  readonly names: Names;
+  /** Creates or updates the streams of the given contexts (all by default) and the dead-letter stream. */
+  ensureStreams(contexts?: readonly Context[], extra?: readonly StreamDeclaration[]): Promise<void>;
+  /** Opens (creating if needed) a KV bucket of this namespace. */
+  bucket(name: string, options?: Partial<KvOptions>): Promise<KV>;
+  publish<E extends EventDefinition>(definition: E, input: PublishInput<E>, options?: PublishOptions): Promise<Published<E>>;
+  /** Keeps raw bytes that could not become an event (e.g. a device payload) with the reason. */
+  deadLetter(source: DeadLetterSource, raw: Uint8Array, reason: string): Promise<number>;
+  /** Starts feeding `projection` from its stream; see {@link runProjection}. */
+  consume<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>, options?: Partial<ProjectionRunOptions>): ProjectionHandle;
+  /** Truncates the read model and rewinds it to sequence 1; running consumers of it rebuild it. */
+  replay<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>): Promise<void>;
+  /** Stops every projection (finishing the batch in hand), then drains the connection. */
+  drain(): Promise<void>;
+}
+
+/** Connects to NATS and returns a {@link Bus}; see {@link BusOptions}. */
+export async function connectBus(options: Partial<BusOptions> & Pick<BusOptions, 'servers'>): Promise<Bus> {
+  const connection = await connectNats(options);
+  const { js, jsm, nc } = connection;
+  const { logger, replicas, now } = connection.options;
+  const names = namesFor(connection.options.namespace);
+  const metrics = busMetrics(connection.options.metrics);
+  const handles = new Set<ProjectionHandle>();
+  const controlSubject = (name: string) => names.subject(`flotilla.control.projection.${name}.reset`);
+
+  return {
+    connection,
+    names,
+    ensureStreams: (contexts, extra = []) => ensureStreams(jsm, [...platformStreams(names, replicas, contexts), ...extra]),
+    bucket: (name, bucketOptions) => ensureBucket(connection, names, name, bucketOptions),
+    publish: (definition, input, publishOptions) => publishEvent(js, names, now, definition, input, publishOptions),
+    deadLetter: (source, raw, reason) => {
+      metrics.deadLetters.inc({ source: source.consumer });
+      return publishDeadLetter(js, names, source, raw, reason);
+    },
+    consume(db, projection, runOptions = {}) {
+      const handle = runProjection(
+        { connection, names, logger, metrics, controlSubject: controlSubject(projection.name) },
+        db,
+        projection,
+        { ...defaultProjectionRunOptions(), ...runOptions },
+      );
+      handles.add(handle);
+      const stop = handle.stop;
+      return {
+        ...handle,
+        stop: async () => {
+          handles.delete(handle);
+          await stop();
+        },
+      };
+    },
+    async replay(db, projection) {
+      await resetProjection(db, projection, names.stream(projection.context));
+      nc.publish(controlSubject(projection.name));
+      await nc.flush();
+    },
+    async drain() {
+      await Promise.all([...handles].map((handle) => handle.stop()));
+      handles.clear();
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { startPlatform } from './platform.js';
+export type { Platform } from './platform.js';
+export { platformConfig } from './platform-config.js';
+export type { PlatformConfig } from './platform-config.js';
+export { replayProjection } from './replay.js';
+export { registeredProjections } from './projections.js';
+export { loadDevCredentials } from './dev-credentials.js';
+export { findNatsServer, startEmbeddedNats } from './embedded/nats.js';
+export { startEmbeddedPostgres } from './embedded/postgres.js';
+export { isListening } from './embedded/port.js';

@@ -1,0 +1,10 @@
+export { CONTEXTS, CONTEXT_NAMES, DEAD_LETTER } from './contexts.js';
+export type { Context } from './contexts.js';
+export { defineEvent, EventEnvelopeSchema } from './envelope.js';
+export type { EventDataInput, EventDefinition, EventEnvelope, EventOf } from './envelope.js';
+export { isSafeSubjectToken, MAX_SUBJECT_TOKEN_LENGTH, SubjectToken, subjectToken, UnsafeSubjectTokenError } from './subject-token.js';
+export { aggregateSubjectFilter, contextSubjectFilter, deadLetterSubject, eventSubject, eventTypeSubjectFilter } from './subjects.js';
+export { Dialect, MqttProtocolLevel } from './devices/dialect.js';
+export { DeviceConnected } from './devices/device-connected.js';
+export { DeviceDisconnected, DisconnectReason } from './devices/device-disconnected.js';
+export { DevicePositionReported } from './geo/device-position-reported.js';

@@ -1,0 +1,13 @@
+export { digestKey, parseApiKeys, tenantForKey } from './api-keys.js';
+export type { ApiKeyRecord } from './api-keys.js';
+export { ConfigError, databaseUrlVar, logLevelVar, natsUrlVar, parseConfig, portVar } from './config.js';
+export { createHttpServer } from './http-server.js';
+export type { HttpServerOptions, ReadinessCheck } from './http-server.js';
+export { onShutdownSignal } from './lifecycle.js';
+export { createLogger } from './logger.js';
+export { openServiceDb } from './service-db.js';
+export type { RunningService, ServiceContext } from './service.js';
+export { baseServiceConfig } from './base-config.js';
+export type { BaseServiceConfig } from './base-config.js';
+export { runStandalone } from './standalone.js';
+export { startSchemaOnlyService } from './schema-only-service.js';

@@ -1,0 +1,4 @@
+import type { Migrations } from '@flotilla/db';
+
+/** The inventory schema's migrations, in order (its read models come with their features). */
+export const migrations: Migrations = {};

@@ -1,0 +1,19 @@
+import { baseServiceConfig, portVar } from '@flotilla/service-kit';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/** Environment of the MQTT gateway. */
+export const gatewayConfig = baseServiceConfig.extend({
+  HTTP_PORT: baseServiceConfig.shape.HTTP_PORT.default(8081),
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  MQTT_PORT: portVar(1883),
+  GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').default(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`),
+  /** TEMPORARY: `tenant:password` shared by every Flyve device of the tenant, until device credentials exist. */
+  GATEWAY_DEV_CREDENTIALS: z.string().regex(/^[^:.*>\s]+:.{8,}$/, 'expected tenant:password with a password of 8 characters or more'),
+  MQTT_MAX_PACKET_SIZE: z.coerce.number().int().min(1024).max(268_435_455).default(132_096),
+  MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  MQTT_MAX_KEEPALIVE: z.coerce.number().int().min(1).max(65_535).default(1_200),
+  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(100),
+});
+/** Parsed {@link gatewayConfig}. */
+export type GatewayConfig = z.output<typeof gatewayConfig>;

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { Bus } from '@flotilla/bus';
+import type { DisconnectReason } from '@flotilla/contracts';
+import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
+import type { Logger } from 'pino';
+import type { Authenticator, Identity } from '../auth/authenticator.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Presence } from '../presence/presence.js';
+import type { DialectRouter } from './dialect-router.js';
+import { dispatch } from './handlers/dispatch.js';
+import { ReasonCode } from './reason-codes.js';
+
+/** Limits one listener applies to each of its connections. */
+export interface ConnectionLimits {
+  /** Largest packet accepted, checked from the fixed header before the body is buffered. */
+  maxPacketSize: number;
+  /** Time a new socket has to send CONNECT. */
+  connectTimeoutMs: number;
+  /** Keepalive granted at most (also used when the client asks for 0 = none). */
+  maxKeepAliveSeconds: number;
+  /** QoS 1/2 PUBLISHes a client may have unacknowledged at once. */
+  receiveMaximum: number;
+}
+
+/** Everything a connection needs from the gateway. */
+export interface ConnectionDeps {
+  gatewayId: string;
+  authenticator: Authenticator;
+  router: DialectRouter;
+  bus: Bus;
+  presence: Presence;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  limits: ConnectionLimits;
+  onClose(connection: MqttConnection): void;
+}
+
+type Will = NonNullable<IConnectPacket['will']>;
+
+/** One client connection: parses packets with mqtt-packet and hands each to its handler, in order. */
+export class MqttConnection {
+  readonly id = randomUUID();
+  state: 'awaiting-connect' | 'connecting' | 'connected' | 'closed' = 'awaiting-connect';
+  protocolVersion: 3 | 4 | 5 = 4;
+  clientId = '';
+  identity: Identity | undefined;
+  will: Will | undefined;
+  readonly subscriptions = new Map<string, number>();
+  /** QoS 1/2 PUBLISH packet ids being stored; a DUP resend of one of these is not stored twice. */
+  readonly inFlight = new Set<number>();
+  /** QoS 2 packet ids acknowledged with PUBREC and waiting for PUBREL [MQTT-4.3.3]. */
+  readonly awaitingRelease = new Set<number>();
+  /** Acks leave in the order their PUBLISHes arrived [MQTT-4.6.0-2]. */
+  ackChain: Promise<void> = Promise.resolve();
+  readonly logger: Logger;
+  private readonly parser = mqttPacket.parser();
+  private dispatchChain: Promise<void> = Promise.resolve();
+  private keepAlive: NodeJS.Timeout | undefined;
+  private readonly connectDeadline: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: Duplex & { remoteAddress?: string | undefined },
+    readonly deps: ConnectionDeps,
+  ) {
+    this.logger = deps.logger.child({ connection: this.id });
+    this.connectDeadline = setTimeout(() => this.close('protocol-error', undefined, 'no CONNECT in time'), deps.limits.connectTimeoutMs);
+    this.parser.on('packet', (packet: Packet) => {
+      this.keepAlive?.refresh();
+      this.dispatchChain = this.dispatchChain.then(() => dispatch(this, packet)).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'packet handler failed');
+        this.close('protocol-error', ReasonCode.implementationSpecificError, 'internal error');
+      });
+    });
+    this.parser.on('error', (error: Error) => {
+      deps.metrics.rejections.inc({ reason: 'malformed-packet' });
+      this.close('protocol-error', ReasonCode.malformedPacket, error.message);
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close('socket-error'));
+    socket.on('close', () => this.close('socket-error'));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.parser.parse(chunk);
+    // The parser knows the Remaining Length as soon as the fixed header is in; refuse an oversized
+    // packet then, before its body is buffered (hardening §1.1, §1.10).
+    const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? 0;
+    if (pending > this.deps.limits.maxPacketSize) {
+      this.deps.metrics.rejections.inc({ reason: 'packet-too-large' });
+      this.close('limit-exceeded', ReasonCode.packetTooLarge, `packet of ${pending} bytes exceeds ${this.deps.limits.maxPacketSize}`);
+    }
+  }
+
+  /** Writes one packet in the protocol version of this connection. */
+  send(packet: Packet): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** Starts keepalive supervision: the connection closes after 1.5 × `seconds` of silence [MQTT-3.1.2-24]. */
+  startKeepAlive(seconds: number): void {
+    clearTimeout(this.connectDeadline);
+    if (seconds > 0) this.keepAlive = setTimeout(() => this.close('keepalive-timeout', ReasonCode.keepAliveTimeout, 'keepalive timeout'), seconds * 1500);
+  }
+
+  /**
+   * Ends the connection once. For MQTT 5 a server DISCONNECT with `reasonCode` precedes the close. The
+   * Last Will is published unless the client disconnected normally [MQTT-3.1.2-8].
+   */
+  close(reason: DisconnectReason, reasonCode?: number, detail?: string): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    if (wasConnected && this.protocolVersion === 5 && reasonCode !== undefined) {
+      this.send({ cmd: 'disconnect', reasonCode, properties: detail ? { reasonString: detail.slice(0, 200) } : {} });
+    }
+    this.state = 'closed';
+    clearTimeout(this.connectDeadline);
+    clearTimeout(this.keepAlive);
+    if (detail) this.logger.debug({ reason, detail }, 'closing connection');
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
+    if (wasConnected && this.identity) {
+      const will = reason === 'client-disconnect' ? undefined : this.will;
+      this.deps.presence.disconnected(this, reason, will);
+    }
+    this.deps.onClose(this);
+  }
+}

@@ -1,0 +1,26 @@
+import type { Identity } from '../auth/authenticator.js';
+
+/** A PUBLISH from a device, as the dialect sees it. */
+export interface DeviceMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+/** What became of a device PUBLISH. `stored` means the event is in JetStream (PubAck received). */
+export type PublishOutcome =
+  | { kind: 'stored' }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'refused'; code: 'not-authorized' | 'topic-invalid' | 'payload-invalid'; reason: string };
+
+/**
+ * One wire dialect: topic rules and the mapping of device publishes to domain events. `publish` throws
+ * when the event could not be stored (the device is then not acknowledged and will resend).
+ */
+export interface DialectRouter {
+  maySubscribe(identity: Identity, filter: string): boolean;
+  /** Whether `identity` may publish to `topic` at all (checked for wills at CONNECT). */
+  mayPublish(identity: Identity, topic: string): boolean;
+  publish(identity: Identity, message: DeviceMessage): Promise<PublishOutcome>;
+}

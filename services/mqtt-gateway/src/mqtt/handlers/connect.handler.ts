@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { IConnectPacket } from 'mqtt-packet';
+import type { MqttConnection } from '../connection.js';
+import { ConnackV3, ReasonCode } from '../reason-codes.js';
+import { isValidTopicName } from '../topic-rules.js';
+
+function refuse(connection: MqttConnection, v5: number, v3: number, detail: string): void {
+  connection.send(connection.protocolVersion === 5 ? { cmd: 'connack', reasonCode: v5, sessionPresent: false } : { cmd: 'connack', returnCode: v3, sessionPresent: false });
+  connection.deps.metrics.rejections.inc({ reason: `connect-${v5.toString(16)}` });
+  connection.close('protocol-error', undefined, detail);
+}
+
+/** CONNECT → authenticate → CONNACK [MQTT-3.1], [MQTT-3.2]. */
+export async function handleConnect(connection: MqttConnection, packet: IConnectPacket): Promise<void> {
+  connection.state = 'connecting';
+  connection.protocolVersion = packet.protocolVersion ?? 4;
+  const { limits, authenticator, router, metrics } = connection.deps;
+  let clientId = packet.clientId;
+  let assigned = false;
+  if (clientId === '') {
+    if (connection.protocolVersion === 5) {
+      clientId = `flotilla-${randomUUID()}`; // [MQTT-3.1.3-6]
+      assigned = true;
+    } else if (connection.protocolVersion === 3 || packet.clean === false) {
+      // 3.1 requires an id; 3.1.1 allows an empty one only with a clean session [MQTT-3.1.3-8].
+      return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, 'empty client id');
+    }
+  }
+  const identity = await authenticator.authenticate({ clientId, username: packet.username, password: packet.password });
+  if (!identity) {
+    metrics.authFailures.inc();
+    // Unknown user and wrong password get the same answer (hardening §3.1).
+    return refuse(connection, ReasonCode.badUserNameOrPassword, ConnackV3.notAuthorized, 'authentication failed');
+  }
+  if (packet.will && (!isValidTopicName(packet.will.topic) || !router.mayPublish(identity, packet.will.topic))) {
+    return refuse(connection, ReasonCode.notAuthorized, ConnackV3.notAuthorized, `will topic ${packet.will.topic} not allowed`);
+  }
+  const requested = packet.keepalive ?? 0;
+  const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
+  connection.clientId = clientId;
+  connection.identity = identity;
+  connection.will = packet.will;
+  connection.state = 'connected';
+  connection.send(
+    connection.protocolVersion === 5
+      ? {
+          cmd: 'connack',
+          reasonCode: ReasonCode.success,
+          sessionPresent: false,
+          properties: {
+            receiveMaximum: limits.receiveMaximum,
+            maximumPacketSize: limits.maxPacketSize,
+            topicAliasMaximum: 0,
+            retainAvailable: false,
+            sharedSubscriptionAvailable: false,
+            subscriptionIdentifiersAvailable: false,
+            wildcardSubscriptionAvailable: true,
+            ...(keepAlive !== requested ? { serverKeepAlive: keepAlive } : {}),
+            ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+          },
+        }
+      : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: false },
+  );
+  connection.startKeepAlive(keepAlive);
+  connection.deps.presence.connected(connection);
+}

@@ -1,0 +1,43 @@
+import type { Packet } from 'mqtt-packet';
+import type { MqttConnection } from '../connection.js';
+import { ReasonCode } from '../reason-codes.js';
+import { handleConnect } from './connect.handler.js';
+import { handlePublish, handlePubrel } from './publish.handler.js';
+import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
+
+/** Hands one packet to its handler; enforces the packet order rules of a session. */
+export async function dispatch(connection: MqttConnection, packet: Packet): Promise<void> {
+  if (connection.state === 'closed') return;
+  if (packet.cmd === 'connect') {
+    // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
+    if (connection.state !== 'awaiting-connect') return connection.close('protocol-error', ReasonCode.protocolError, 'second CONNECT');
+    return handleConnect(connection, packet);
+  }
+  // [MQTT-3.1.0-1] the first packet must be CONNECT.
+  if (connection.state !== 'connected') return connection.close('protocol-error', ReasonCode.protocolError, `${packet.cmd} before CONNECT`);
+  switch (packet.cmd) {
+    case 'publish':
+      return handlePublish(connection, packet);
+    case 'pubrel':
+      return handlePubrel(connection, packet);
+    case 'subscribe':
+      return handleSubscribe(connection, packet);
+    case 'unsubscribe':
+      return handleUnsubscribe(connection, packet);
+    case 'pingreq':
+      return connection.send({ cmd: 'pingresp' });
+    case 'disconnect':
+      // MQTT 5 reason 0x04 asks the server to publish the will all the same [MQTT-3.14.4-3].
+      return connection.close(packet.reasonCode === 0x04 ? 'socket-error' : 'client-disconnect');
+    case 'puback':
+    case 'pubrec':
+    case 'pubcomp':
+      // The gateway sends no QoS 1/2 messages to clients yet: an ack for an unknown id is ignored.
+      if (packet.cmd === 'pubrec') connection.send({ cmd: 'pubrel', messageId: packet.messageId ?? 0, ...(connection.protocolVersion === 5 ? { reasonCode: ReasonCode.packetIdentifierNotFound } : {}) });
+      return;
+    default:
+      // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-only; AUTH without an auth method is refused (hardening §1.8).
+      connection.deps.metrics.rejections.inc({ reason: 'protocol-error' });
+      return connection.close('protocol-error', ReasonCode.protocolError, `unexpected ${packet.cmd} from a client`);
+  }
+}

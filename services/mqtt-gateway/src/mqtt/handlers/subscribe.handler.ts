@@ -1,0 +1,36 @@
+import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
+import type { MqttConnection } from '../connection.js';
+import { ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.js';
+import { isValidTopicFilter } from '../topic-rules.js';
+
+/**
+ * SUBSCRIBE [MQTT-3.8]: each filter is checked for syntax and against the dialect's rules; refused ones
+ * get 0x80 (MQTT 3) or 0x8F / 0x87 (MQTT 5). Granted subscriptions are recorded; delivery of commands
+ * and policies to them is not built yet.
+ */
+export function handleSubscribe(connection: MqttConnection, packet: ISubscribePacket): void {
+  const v5 = connection.protocolVersion === 5;
+  const identity = connection.identity!;
+  if (packet.subscriptions.length === 0) return connection.close('protocol-error', ReasonCode.protocolError, 'empty SUBSCRIBE'); // [MQTT-3.8.3-3]
+  const granted = packet.subscriptions.map(({ topic, qos }) => {
+    if (!isValidTopicFilter(topic)) {
+      connection.deps.metrics.rejections.inc({ reason: 'topic-filter-invalid' });
+      return v5 ? ReasonCode.topicFilterInvalid : SUBACK_FAILURE_V3;
+    }
+    if (!connection.deps.router.maySubscribe(identity, topic)) {
+      connection.deps.metrics.rejections.inc({ reason: 'subscribe-not-authorized' });
+      return v5 ? ReasonCode.notAuthorized : SUBACK_FAILURE_V3;
+    }
+    connection.subscriptions.set(topic, qos);
+    return qos;
+  });
+  connection.ackChain = connection.ackChain.then(() => connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted }));
+}
+
+/** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
+export function handleUnsubscribe(connection: MqttConnection, packet: IUnsubscribePacket): void {
+  const codes = packet.unsubscriptions.map((topic) => (connection.subscriptions.delete(topic) ? ReasonCode.success : 0x11));
+  connection.ackChain = connection.ackChain.then(() =>
+    connection.send(connection.protocolVersion === 5 ? { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes } : { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] }),
+  );
+}

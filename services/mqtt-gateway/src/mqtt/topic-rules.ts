@@ -1,0 +1,19 @@
+/** Deepest topic accepted (mosquitto caps at 200 levels; hardening §1.5). */
+export const MAX_TOPIC_LEVELS = 64;
+
+/** A PUBLISH topic name: non-empty, no wildcards [MQTT-3.3.2-2], no NUL or invalid UTF-8 [MQTT-1.5.4-1/2]. */
+export function isValidTopicName(topic: string): boolean {
+  return topic.length > 0 && !/[+#\u0000\uFFFD]/.test(topic) && topic.split('/').length <= MAX_TOPIC_LEVELS;
+}
+
+/** A SUBSCRIBE filter: `#` only as the whole last level, `+` only as a whole level [MQTT-4.7.1-2/3]. */
+export function isValidTopicFilter(filter: string): boolean {
+  if (filter.length === 0 || /[\u0000\uFFFD]/.test(filter)) return false;
+  const levels = filter.split('/');
+  if (levels.length > MAX_TOPIC_LEVELS) return false;
+  return levels.every((level, index) => {
+    if (level.includes('#')) return level === '#' && index === levels.length - 1;
+    if (level.includes('+')) return level === '+';
+    return true;
+  });
+}
