@@ -127,7 +127,8 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
           await options.afterCommit?.(stored.map((m) => m.seq));
           const dead = new Set(outcome.deadLettered);
           for (const message of batch) {
-            if (dead.has(message.seq)) message.term('dead-lettered');
+            // Plain +TERM: nats-server 2.9 does not understand a reason after it; the reason is in the dead letter.
+            if (dead.has(message.seq)) message.term();
             else message.ack();
           }
           metrics.projected.inc({ projection: projection.name, outcome: 'applied' }, outcome.applied.length);
