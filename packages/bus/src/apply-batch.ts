@@ -41,7 +41,7 @@ export interface BatchContext {
 export async function applyBatch<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>, messages: readonly StoredMessage[], context: BatchContext): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { applied: [], skipped: [], deadLettered: [] };
   await db.transaction().execute(async (trx) => {
-    const checkpoint = await lockCheckpoint(trx as never, projection.name, context.stream);
+    const checkpoint = await lockCheckpoint(trx, projection.name, context.stream);
     if (checkpoint.generation !== context.generation) throw new RewindRequired(`${projection.name} was reset (generation ${checkpoint.generation})`);
     if (context.leaderPid !== undefined && context.lockKey !== undefined) {
       const held = await sql<{ held: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = ${context.leaderPid} AND objid = ${context.lockKey} AND granted) AS held`.execute(trx);
@@ -60,12 +60,12 @@ export async function applyBatch<DB>(db: Kysely<DB & CheckpointTables>, projecti
       } else if (decoded.kind === 'ignored') {
         outcome.skipped.push(message.seq);
       } else {
-        await projection.apply(trx as never, decoded.event, { seq: message.seq, subject: message.subject });
+        await projection.apply(trx, decoded.event, { seq: message.seq, subject: message.subject });
         outcome.applied.push(message.seq);
       }
       last = message.seq;
     }
-    if (last > checkpoint.lastSeq) await advanceCheckpoint(trx as never, projection.name, last);
+    if (last > checkpoint.lastSeq) await advanceCheckpoint(trx, projection.name, last);
   });
   return outcome;
 }

@@ -102,7 +102,7 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
           wake = undefined;
           if (queue.length === 0) {
             // Idle (or told by the control subject): has someone reset the checkpoint?
-            const checkpoint = await readCheckpoint(db as never, projection.name);
+            const checkpoint = await readCheckpoint(db, projection.name);
             if (checkpoint.generation !== generation) return;
             void woke;
             continue;
@@ -172,7 +172,7 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
       leader = true;
       try {
         while (!stopping) {
-          const checkpoint = await readCheckpoint(db as never, projection.name);
+          const checkpoint = await readCheckpoint(db, projection.name);
           await rewindDurable(connection.jsm, { stream, durable, filterSubject: names.subject(projection.filter), ackWaitMs: options.ackWaitMs, maxAckPending: options.batchSize * 4, generation: checkpoint.generation }, checkpoint.lastSeq);
           logger.debug({ fromSeq: checkpoint.lastSeq + 1, generation: checkpoint.generation }, 'consuming');
           await consumeGeneration(checkpoint.generation, pid, lockKey);
@@ -204,7 +204,7 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (leader) {
-          const checkpoint = await readCheckpoint(db as never, projection.name);
+          const checkpoint = await readCheckpoint(db, projection.name);
           const info = await connection.jsm.consumers.info(stream, durable).catch(() => undefined);
           if (info && info.config.description === generationTag(checkpoint.generation) && info.num_pending === 0 && info.num_ack_pending === 0) return;
         }

@@ -8,7 +8,7 @@ import type { Projection } from './projection.js';
  */
 export async function resetProjection<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>, stream: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    const checkpoint = await resetCheckpoint(trx as never, projection.name, stream);
+    const checkpoint = await resetCheckpoint(trx, projection.name, stream);
     if (projection.tables.length > 0) await sql`TRUNCATE ${sql.join(projection.tables.map((table) => sql.table(table)))}`.execute(trx);
     return checkpoint.generation;
   });

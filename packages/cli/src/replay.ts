@@ -33,7 +33,7 @@ export async function replayProjection(options: ReplayOptions): Promise<{ lastSe
     const handle = bus.consume(db, registered.projection);
     await handle.caughtUp(options.timeoutMs);
     await handle.stop();
-    return { lastSeq: (await readCheckpoint(db as never, options.name)).lastSeq };
+    return { lastSeq: (await readCheckpoint(db, options.name)).lastSeq };
   } finally {
     await bus.drain();
     await db.destroy();

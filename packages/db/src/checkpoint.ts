@@ -39,30 +39,33 @@ export const checkpointMigration: Migration = {
   },
 };
 
-type AnyDb = Kysely<CheckpointTables> | Transaction<CheckpointTables>;
+/** Any kysely (or transaction) over a schema that has the checkpoint table. */
+type WithCheckpoints<DB> = Kysely<DB> | Transaction<DB>;
+const checkpoints = <DB>(db: WithCheckpoints<DB>) => db as unknown as Kysely<CheckpointTables>;
 
 /** Creates the checkpoint row if missing and returns it locked `FOR UPDATE` for this transaction. */
-export async function lockCheckpoint(trx: Transaction<CheckpointTables>, projection: string, stream: string): Promise<Checkpoint> {
+export async function lockCheckpoint<DB>(transaction: Transaction<DB>, projection: string, stream: string): Promise<Checkpoint> {
+  const trx = checkpoints(transaction);
   await trx.insertInto('projection_checkpoint').values({ projection, stream, last_seq: 0, generation: 0 }).onConflict((oc) => oc.column('projection').doNothing()).execute();
   const row = await trx.selectFrom('projection_checkpoint').select(['last_seq', 'generation']).where('projection', '=', projection).forUpdate().executeTakeFirstOrThrow();
   return { lastSeq: row.last_seq, generation: row.generation };
 }
 
 /** Reads a checkpoint without locking; `{ lastSeq: 0, generation: 0 }` when the projection never ran. */
-export async function readCheckpoint(db: AnyDb, projection: string): Promise<Checkpoint> {
-  const row = await db.selectFrom('projection_checkpoint').select(['last_seq', 'generation']).where('projection', '=', projection).executeTakeFirst();
+export async function readCheckpoint<DB>(db: WithCheckpoints<DB>, projection: string): Promise<Checkpoint> {
+  const row = await checkpoints(db).selectFrom('projection_checkpoint').select(['last_seq', 'generation']).where('projection', '=', projection).executeTakeFirst();
   return row ? { lastSeq: row.last_seq, generation: row.generation } : { lastSeq: 0, generation: 0 };
 }
 
 /** Advances the checkpoint inside the transaction that applied the events. */
-export async function advanceCheckpoint(trx: Transaction<CheckpointTables>, projection: string, lastSeq: number): Promise<void> {
-  await trx.updateTable('projection_checkpoint').set({ last_seq: lastSeq, updated_at: sql<Date>`now()` }).where('projection', '=', projection).execute();
+export async function advanceCheckpoint<DB>(trx: Transaction<DB>, projection: string, lastSeq: number): Promise<void> {
+  await checkpoints(trx).updateTable('projection_checkpoint').set({ last_seq: lastSeq, updated_at: sql<Date>`now()` }).where('projection', '=', projection).execute();
 }
 
 /** Rewinds a projection to sequence 0 and bumps its generation; call it in the transaction that truncates the read model. */
-export async function resetCheckpoint(trx: Transaction<CheckpointTables>, projection: string, stream: string): Promise<Checkpoint> {
+export async function resetCheckpoint<DB>(trx: Transaction<DB>, projection: string, stream: string): Promise<Checkpoint> {
   const current = await lockCheckpoint(trx, projection, stream);
   const next = { lastSeq: 0, generation: current.generation + 1 };
-  await trx.updateTable('projection_checkpoint').set({ last_seq: 0, generation: next.generation, updated_at: sql<Date>`now()` }).where('projection', '=', projection).execute();
+  await checkpoints(trx).updateTable('projection_checkpoint').set({ last_seq: 0, generation: next.generation, updated_at: sql<Date>`now()` }).where('projection', '=', projection).execute();
   return next;
 }

@@ -122,6 +122,7 @@ export class MqttConnection {
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1_000).unref();
     if (wasConnected && this.identity) {
+      this.deps.metrics.connections.dec({ dialect: this.identity.dialect });
       const will = reason === 'client-disconnect' ? undefined : this.will;
       this.deps.presence.disconnected(this, reason, will);
     }

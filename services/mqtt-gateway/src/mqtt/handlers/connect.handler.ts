@@ -61,6 +61,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
         }
       : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: false },
   );
+  metrics.connections.inc({ dialect: identity.dialect });
   connection.startKeepAlive(keepAlive);
   connection.deps.presence.connected(connection);
 }
