@@ -35,7 +35,7 @@ export interface ProjectionHandle {
   readonly name: string;
   /** True while this instance holds the leader lock and consumes. */
   isLeader(): boolean;
-  /** Resolves when the consumer has nothing pending and every delivered message is committed. */
+  /** Resolves when the projection's consumer (led by any instance) has nothing pending and everything delivered is committed. */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Finishes the batch in hand (commit + ack), then stops. */
   stop(): Promise<void>;
@@ -203,11 +203,11 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
     async caughtUp(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (leader) {
-          const checkpoint = await readCheckpoint(db, projection.name);
-          const info = await connection.jsm.consumers.info(stream, durable).catch(() => undefined);
-          if (info && info.config.description === generationTag(checkpoint.generation) && info.num_pending === 0 && info.num_ack_pending === 0) return;
-        }
+        // Whoever leads (this instance or another process): the consumer of the current generation has
+        // nothing left to deliver and nothing unacknowledged, i.e. everything is committed.
+        const checkpoint = await readCheckpoint(db, projection.name);
+        const info = await connection.jsm.consumers.info(stream, durable).catch(() => undefined);
+        if (info && info.config.description === generationTag(checkpoint.generation) && info.num_pending === 0 && info.num_ack_pending === 0) return;
         if (Date.now() > deadline) throw new Error(`${projection.name} did not catch up within ${timeoutMs} ms`);
         await sleep(20);
       }

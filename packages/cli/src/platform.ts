@@ -44,7 +44,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     }
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    bus = await connectBus({ servers: infrastructure.natsUrl.split(','), name: 'flotilla', namespace: config.FLOTILLA_NAMESPACE, replicas: config.STREAM_REPLICAS, logger, metrics });
+    bus = await connectBus({ servers: infrastructure.natsUrl.split(','), name: 'flotilla', namespace: config.FLOTILLA_NAMESPACE, replicas: config.STREAM_REPLICAS, connectTimeoutMs: config.NATS_CONNECT_TIMEOUT_MS, logger, metrics });
     await bus.ensureStreams();
     const context = { bus, logger, metrics, databaseUrl: infrastructure.databaseUrl };
     const schema = (name: string) => `${config.DB_SCHEMA_PREFIX}${name}`;

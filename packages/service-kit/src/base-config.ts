@@ -13,6 +13,8 @@ export const baseServiceConfig = z.object({
   /** Prefix for streams, subjects and buckets; empty in production. */
   FLOTILLA_NAMESPACE: z.string().regex(/^([a-z][a-z0-9_]{0,30})?$/, 'expected lower-case letters, digits and _').default(''),
   STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** How long to keep retrying the first NATS connection at start. */
+  NATS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 /** Parsed {@link baseServiceConfig}. */
 export type BaseServiceConfig = z.output<typeof baseServiceConfig>;

@@ -1,24 +1,38 @@
 import { connectBus } from '@flotilla/bus';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { z } from 'zod';
 import { parseApiKeys } from './api-keys.js';
 import type { BaseServiceConfig } from './base-config.js';
+import { ConfigError, parseConfig } from './config.js';
 import { createHttpServer } from './http-server.js';
 import { onShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import type { RunningService, ServiceContext } from './service.js';
 
 /**
- * Composition root of a service running alone (as Kubernetes runs it): logger and metrics → NATS and
- * streams → the service → HTTP; SIGTERM/SIGINT drain it. Errors are printed as one readable line.
+ * Composition root of a service running alone (as Kubernetes runs it): configuration from the
+ * environment → logger and metrics → NATS and streams → the service → HTTP; SIGTERM/SIGINT drain it.
+ * Any start-up error is printed as one readable message and the process exits with status 1.
  */
-export async function runStandalone(name: string, config: BaseServiceConfig, start: (context: ServiceContext) => Promise<RunningService>): Promise<void> {
+export async function runStandalone<S extends z.ZodType<BaseServiceConfig>>(
+  name: string,
+  schema: S,
+  start: (context: ServiceContext, config: Readonly<z.output<S>>) => Promise<RunningService>,
+): Promise<void> {
+  let config: Readonly<z.output<S>>;
+  try {
+    config = parseConfig(schema, process.env);
+  } catch (error) {
+    process.stderr.write(`${name}: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
   const logger = createLogger({ name, level: config.LOG_LEVEL });
   try {
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const bus = await connectBus({ servers: config.NATS_URL.split(','), name, namespace: config.FLOTILLA_NAMESPACE, replicas: config.STREAM_REPLICAS, logger, metrics });
+    const bus = await connectBus({ servers: config.NATS_URL.split(','), name, namespace: config.FLOTILLA_NAMESPACE, replicas: config.STREAM_REPLICAS, connectTimeoutMs: config.NATS_CONNECT_TIMEOUT_MS, logger, metrics });
     await bus.ensureStreams();
-    const service = await start({ bus, logger, metrics, databaseUrl: config.DATABASE_URL });
+    const service = await start({ bus, logger, metrics, databaseUrl: config.DATABASE_URL }, config);
     const http = await createHttpServer({ logger, metrics, apiKeys: parseApiKeys(config.FLOTILLA_API_KEYS), routes: service.routes ? [service.routes] : [], checks: [service] });
     const address = await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     logger.info({ http: address, endpoints: service.endpoints }, `${name} started`);
@@ -29,7 +43,7 @@ export async function runStandalone(name: string, config: BaseServiceConfig, sta
     });
   } catch (error) {
     logger.fatal({ err: error }, `${name} could not start: ${(error as Error).message}`);
-    process.exitCode = 1;
-    setTimeout(() => process.exit(1), 100).unref();
+    process.stderr.write(`${name} could not start: ${(error as Error).message}\n`);
+    process.exit(1);
   }
 }

@@ -1,6 +1,5 @@
-import { parseConfig, runStandalone } from '@flotilla/service-kit';
+import { runStandalone } from '@flotilla/service-kit';
 import { inventoryConfig } from './config.js';
 import { startInventory } from './service.js';
 
-const config = parseConfig(inventoryConfig, process.env);
-await runStandalone('inventory', config, (context) => startInventory(context, { schema: config.INVENTORY_DB_SCHEMA }));
+await runStandalone('inventory', inventoryConfig, (context, config) => startInventory(context, { schema: config.INVENTORY_DB_SCHEMA }));

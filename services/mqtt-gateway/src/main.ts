@@ -1,6 +1,5 @@
-import { parseConfig, runStandalone } from '@flotilla/service-kit';
+import { runStandalone } from '@flotilla/service-kit';
 import { gatewayConfig } from './config.js';
 import { startMqttGateway } from './service.js';
 
-const config = parseConfig(gatewayConfig, process.env);
-await runStandalone('mqtt-gateway', config, (context) => startMqttGateway(context, config));
+await runStandalone('mqtt-gateway', gatewayConfig, (context, config) => startMqttGateway(context, config));

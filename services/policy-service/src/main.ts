@@ -1,6 +1,5 @@
-import { parseConfig, runStandalone } from '@flotilla/service-kit';
+import { runStandalone } from '@flotilla/service-kit';
 import { policyServiceConfig } from './config.js';
 import { startPolicyService } from './service.js';
 
-const config = parseConfig(policyServiceConfig, process.env);
-await runStandalone('policy-service', config, (context) => startPolicyService(context, { schema: config.POLICY_DB_SCHEMA }));
+await runStandalone('policy-service', policyServiceConfig, (context, config) => startPolicyService(context, { schema: config.POLICY_DB_SCHEMA }));

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { connectMqtt, endAll, waitFor } from '@flotilla/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, DEVICE_PASSWORD, KEYS, startTestPlatform } from './platform.fixture.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let t: Awaited<ReturnType<typeof startTestPlatform>>;
+beforeAll(async () => {
+  t = await startTestPlatform();
+});
+afterAll(() => t.destroy());
+
+type Positions = { deviceId: string; latest: { lat: number; lon: number; reportedAt: string }; history: { lat: number }[] };
+
+describe('one device message through every layer', () => {
+  it('a position published over MQTT is returned by the HTTP API within a second', async () => {
+    const device = await connectMqtt(t.platform.mqttPort, { username: 'phone-1', password: DEVICE_PASSWORD, clientId: 'phone-1' });
+    const sent = Date.now();
+    await device.publishAsync('acme/agent/phone-1/Status/Geolocation', JSON.stringify({ latitude: 48.1054276, longitude: -1.67820699, datetime: 1476345332 }), { qos: 1 });
+    const found = await waitFor('position over HTTP', async () => {
+      const response = await api(t.platform, '/api/v1/devices/phone-1/positions', KEYS.acme);
+      return response.status === 200 ? (response.body as Positions) : undefined;
+    }, 1_000, 10);
+    expect(Date.now() - sent).toBeLessThan(1_000);
+    expect(found).toMatchObject({ deviceId: 'phone-1', latest: { lat: 48.1054276, lon: -1.67820699, reportedAt: '2016-10-13T07:55:32.000Z' } });
+    await endAll(device);
+  });
+
+  it('works with mosquitto_pub as the device', async () => {
+    await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(t.platform.mqttPort), '-u', 'phone-2', '-P', DEVICE_PASSWORD, '-t', 'acme/agent/phone-2/Status/Geolocation', '-m', '{"latitude":1.5,"longitude":2.5,"datetime":1700000000}']);
+    const found = await waitFor('position over HTTP', async () => {
+      const response = await api(t.platform, '/api/v1/devices/phone-2/positions', KEYS.acme);
+      return response.status === 200 ? (response.body as Positions) : undefined;
+    }, 1_000, 10);
+    expect(found.latest).toMatchObject({ lat: 1.5, lon: 2.5 });
+  });
+
+  it('authenticates every API request and scopes it to the key’s tenant', async () => {
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions')).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions', 'not-a-key')).toMatchObject({ status: 401 });
+    // Another tenant's device is not found, not forbidden: its existence is not revealed.
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions', KEYS.globex)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions?limit=0', KEYS.acme)).toMatchObject({ status: 400, body: { message: expect.stringMatching(/limit/) } });
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions?from=yesterday', KEYS.acme)).toMatchObject({ status: 400, body: { message: expect.stringMatching(/from/) } });
+  });
+
+  it('serves health, readiness and metrics', async () => {
+    expect(await api(t.platform, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await api(t.platform, '/readyz')).toEqual({ status: 200, body: { status: 'ready', failing: [] } });
+    const metrics = await (await fetch(`${t.platform.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/flotilla_projection_messages_total\{projection="geolocation-device-positions",outcome="applied"\} [1-9]/);
+    expect(metrics).toMatch(/flotilla_gateway_messages_in_total\{qos="1"\} [1-9]/);
+  });
+
+  it('`flotilla replay` rebuilds the positions read model to the same answer while the platform runs', async () => {
+    const before = await api(t.platform, '/api/v1/devices/phone-1/positions', KEYS.acme);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'replay', 'geolocation-device-positions', '--timeout', '30'], { cwd: root, env: { ...process.env, ...t.env } });
+    expect(stdout).toMatch(/replayed geolocation-device-positions: read model rebuilt up to stream sequence [1-9]/);
+    expect(await api(t.platform, '/api/v1/devices/phone-1/positions', KEYS.acme)).toEqual(before);
+  });
+});
