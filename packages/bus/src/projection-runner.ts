@@ -204,10 +204,19 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         // Whoever leads (this instance or another process): the consumer of the current generation has
-        // nothing left to deliver and nothing unacknowledged, i.e. everything is committed.
+        // nothing left to deliver, nothing unacknowledged, and delivered nothing beyond the checkpoint
+        // (a consumer left from before a checkpoint moved back, e.g. a restored database, does not count).
         const checkpoint = await readCheckpoint(db, projection.name);
         const info = await connection.jsm.consumers.info(stream, durable).catch(() => undefined);
-        if (info && info.config.description === generationTag(checkpoint.generation) && info.num_pending === 0 && info.num_ack_pending === 0) return;
+        if (
+          info &&
+          info.config.description === generationTag(checkpoint.generation) &&
+          info.num_pending === 0 &&
+          info.num_ack_pending === 0 &&
+          info.delivered.stream_seq <= checkpoint.lastSeq
+        ) {
+          return;
+        }
         if (Date.now() > deadline) throw new Error(`${projection.name} did not catch up within ${timeoutMs} ms`);
         await sleep(20);
       }
