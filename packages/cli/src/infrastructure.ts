@@ -40,10 +40,10 @@ export async function resolveInfrastructure(config: PlatformConfig, logger: Logg
       if (!(await isListening('127.0.0.1', 5432))) {
         if (config.FLOTILLA_EMBEDDED === 'never') throw new Error('nothing answers at 127.0.0.1:5432 and FLOTILLA_EMBEDDED=never: start PostgreSQL or set DATABASE_URL');
         const dataDir = path.resolve(config.FLOTILLA_DATA_DIR, 'postgres');
-        const pg = await startEmbeddedPostgres({ port: 5432, dataDir, log: (line) => logger.debug({ component: 'embedded-postgres' }, line) });
+        const pg = await startEmbeddedPostgres({ port: 5432, dataDir });
         stops.push(pg.stop);
         databaseUrl = pg.url;
-        started.push(`PostgreSQL at 127.0.0.1:5432, data in ${dataDir}`);
+        started.push(`PostgreSQL (${pg.source} binaries) at 127.0.0.1:5432, data in ${dataDir}`);
       }
     }
     return { natsUrl, databaseUrl, started, stop };

