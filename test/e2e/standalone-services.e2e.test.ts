@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropSchema } from '@flotilla/db';
 import { deleteNamespace, testEnvironment, uniqueName, waitFor } from '@flotilla/testing';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,10 +29,7 @@ function run(service: string, env: Record<string, string>) {
 
 afterAll(async () => {
   await deleteNamespace(testEnvironment().natsUrl, namespace);
-  const client = new pg.Client({ connectionString: testEnvironment().databaseUrl });
-  await client.connect();
-  for (const schema of ['geo', 'inventory', 'policy', 'tasks']) await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
-  await client.end();
+  for (const schema of ['geo', 'inventory', 'policy', 'tasks']) await dropSchema(testEnvironment().databaseUrl, `${prefix}${schema}`);
 });
 
 describe('each service starts alone', () => {

@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { connectMqtt, endAll, waitFor } from '@flotilla/testing';
+import { api, DEVICE_PASSWORD, KEYS, startTestPlatform } from '@flotilla/cli/testing';
+import { connectMqtt, endAll, testEnvironment, waitFor } from '@flotilla/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, DEVICE_PASSWORD, KEYS, startTestPlatform } from './platform.fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let t: Awaited<ReturnType<typeof startTestPlatform>>;
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform(testEnvironment().natsUrl, testEnvironment().databaseUrl);
 });
 afterAll(() => t.destroy());
 

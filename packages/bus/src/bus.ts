@@ -1,6 +1,6 @@
 import { type Context, type EventDefinition } from '@flotilla/contracts';
 import type { CheckpointTables } from '@flotilla/db';
-import type { KV, KvOptions } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Kysely } from 'kysely';
 import { connectNats, type Connection } from './connect.js';
 import { publishDeadLetter, type DeadLetterSource } from './dead-letter.js';
@@ -11,7 +11,7 @@ import type { Projection } from './projection.js';
 import { defaultProjectionRunOptions, runProjection, type ProjectionHandle, type ProjectionRunOptions } from './projection-runner.js';
 import { publishEvent, type PublishInput, type PublishOptions, type Published } from './publish.js';
 import { resetProjection } from './reset.js';
-import { ensureBucket, ensureStreams, platformStreams, type StreamDeclaration } from './topology.js';
+import { ensureBuckets, ensureStreams, platformStreams, type BucketDeclaration, type StreamDeclaration } from './topology.js';
 
 /** The event backbone as services use it. */
 export interface Bus {
@@ -19,8 +19,8 @@ export interface Bus {
   readonly names: Names;
   /** Creates or updates the streams of the given contexts (all by default) and the dead-letter stream. */
   ensureStreams(contexts?: readonly Context[], extra?: readonly StreamDeclaration[]): Promise<void>;
-  /** Opens (creating if needed) a KV bucket of this namespace. */
-  bucket(name: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** Opens KV buckets of this namespace, creating them or updating their settings as declared. */
+  ensureBuckets(declarations: readonly BucketDeclaration[]): Promise<Map<string, KV>>;
   publish<E extends EventDefinition>(definition: E, input: PublishInput<E>, options?: PublishOptions): Promise<Published<E>>;
   /** Keeps raw bytes that could not become an event (e.g. a device payload) with the reason. */
   deadLetter(source: DeadLetterSource, raw: Uint8Array, reason: string): Promise<number>;
@@ -46,7 +46,7 @@ export async function connectBus(options: Partial<BusOptions> & Pick<BusOptions,
     connection,
     names,
     ensureStreams: (contexts, extra = []) => ensureStreams(jsm, [...platformStreams(names, replicas, contexts), ...extra]),
-    bucket: (name, bucketOptions) => ensureBucket(connection, names, name, bucketOptions),
+    ensureBuckets: (declarations) => ensureBuckets(connection, names, declarations),
     publish: (definition, input, publishOptions) => publishEvent(js, names, now, definition, input, publishOptions),
     deadLetter: (source, raw, reason) => {
       metrics.deadLetters.inc({ source: source.consumer });

@@ -18,5 +18,5 @@ export type { EventPosition, Projection } from './projection.js';
 export { defaultProjectionRunOptions } from './projection-runner.js';
 export type { ProjectionHandle, ProjectionRunOptions } from './projection-runner.js';
 export type { Published, PublishInput, PublishOptions } from './publish.js';
-export { DUPLICATE_WINDOW_MS, ensureStreams, platformStreams } from './topology.js';
-export type { StreamDeclaration } from './topology.js';
+export { DUPLICATE_WINDOW_MS, ensureBucket, ensureBuckets, ensureStreams, platformStreams } from './topology.js';
+export type { BucketDeclaration, StreamDeclaration } from './topology.js';

@@ -44,8 +44,55 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
   }
 }
 
-/** Opens KV bucket `name` (namespaced), creating it with `options` when missing. */
-export async function ensureBucket(connection: Connection, names: Names, name: string, options: Partial<KvOptions> = {}): Promise<KV> {
+/** Declaration of one KV bucket, created or updated at start. */
+export interface BucketDeclaration {
+  /** Logical name; the namespace is prepended. */
+  name: string;
+  description?: string;
+  /** Values kept per key (1 = latest only). */
+  history?: number;
+  /** Age after which an entry expires, in ms (0 = never); presence uses it to expire dead replicas. */
+  ttlMs?: number;
+  /** Largest value accepted, in bytes (-1 = no limit). */
+  maxValueSize?: number;
+}
+
+/**
+ * Opens each declared bucket, creating it when missing and otherwise bringing the settings of its
+ * backing stream (`KV_<name>`) in line with the declaration: `Kvm.create` alone keeps an existing
+ * bucket's old settings. Idempotent.
+ */
+export async function ensureBuckets(connection: Connection, names: Names, declarations: readonly BucketDeclaration[]): Promise<Map<string, KV>> {
   const kvm = new Kvm(connection.js);
-  return kvm.create(names.bucket(name), { replicas: connection.options.replicas, ...options });
+  const opened = new Map<string, KV>();
+  for (const declared of declarations) {
+    const options: Partial<KvOptions> = {
+      replicas: connection.options.replicas,
+      history: declared.history ?? 1,
+      ttl: declared.ttlMs ?? 0,
+      maxValueSize: declared.maxValueSize ?? -1,
+      ...(declared.description ? { description: declared.description } : {}),
+    };
+    const bucket = names.bucket(declared.name);
+    const kv = await kvm.create(bucket, options);
+    const stream = `KV_${bucket}`;
+    const { config } = await connection.jsm.streams.info(stream);
+    const wanted = {
+      max_msgs_per_subject: options.history!,
+      max_age: options.ttl! * 1_000_000,
+      max_msg_size: options.maxValueSize!,
+      num_replicas: options.replicas!,
+      ...(declared.description ? { description: declared.description } : {}),
+    };
+    if ((Object.keys(wanted) as (keyof typeof wanted)[]).some((key) => config[key] !== wanted[key])) {
+      await connection.jsm.streams.update(stream, { ...config, ...wanted });
+    }
+    opened.set(declared.name, kv);
+  }
+  return opened;
+}
+
+/** Opens KV bucket `name` (namespaced), creating or updating it as declared. */
+export async function ensureBucket(connection: Connection, names: Names, declaration: BucketDeclaration): Promise<KV> {
+  return (await ensureBuckets(connection, names, [declaration])).get(declaration.name)!;
 }

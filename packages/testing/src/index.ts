@@ -3,6 +3,8 @@ export type { TestBus } from '@flotilla/bus/testing';
 export { createTestSchema } from '@flotilla/db/testing';
 export type { TestSchema } from '@flotilla/db/testing';
 export { testEnvironment } from './environment.js';
+export { startServiceInProcess } from './in-process.js';
+export type { InProcessService } from './in-process.js';
 export { connectMqtt, endAll } from './mqtt.js';
 export { loadRecordedStream } from './recorded-streams.js';
 export type { RecordedLine } from './recorded-streams.js';

@@ -1,5 +1,4 @@
-import { createTestBus, testEnvironment, type TestBus } from '@flotilla/testing';
-import pino from 'pino';
+import { startServiceInProcess } from '@flotilla/testing';
 import { startMqttGateway, type GatewaySettings } from './service.js';
 
 /** Device password of the test tenant `acme`. */
@@ -7,10 +6,8 @@ export const PASSWORD = 'correct-horse-battery';
 
 /** A gateway on a free port over a bus of its own namespace. */
 export async function startTestGateway(overrides: Partial<GatewaySettings> = {}) {
-  const t: TestBus = await createTestBus(testEnvironment().natsUrl);
-  const gateway = await startMqttGateway(
-    { bus: t.bus, logger: pino({ level: 'silent' }), metrics: t.metrics, databaseUrl: testEnvironment().databaseUrl },
-    {
+  const t = await startServiceInProcess((context) =>
+    startMqttGateway(context, {
       MQTT_HOST: '127.0.0.1',
       MQTT_PORT: 0,
       GATEWAY_ID: 'gw-test',
@@ -20,26 +17,23 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {})
       MQTT_MAX_KEEPALIVE: 1_200,
       MQTT_RECEIVE_MAXIMUM: 10,
       ...overrides,
-    },
+    }),
   );
+  const { jsm } = t.bus.connection;
   return {
     ...t,
-    gateway,
-    port: gateway.port,
+    port: t.service.port,
     /** Messages stored in the stream of `context` so far. */
     async count(context: 'geo' | 'devices'): Promise<number> {
-      return (await t.bus.connection.jsm.streams.info(t.bus.names.stream(context))).state.messages;
+      return (await jsm.streams.info(t.bus.names.stream(context))).state.messages;
     },
+    /** Every dead letter so far: payload, reason and MQTT topic. */
     async deadLetters() {
       const stream = t.bus.names.deadLetterStream();
-      const { messages } = (await t.bus.connection.jsm.streams.info(stream)).state;
+      const { messages } = (await jsm.streams.info(stream)).state;
       const letters = [];
-      for (let seq = 1; seq <= messages; seq++) letters.push(await t.bus.connection.jsm.streams.getMessage(stream, { seq }));
+      for (let seq = 1; seq <= messages; seq++) letters.push(await jsm.streams.getMessage(stream, { seq }));
       return letters.map((m) => ({ payload: m!.string(), reason: m!.header.get('Flotilla-Dead-Letter-Reason'), topic: m!.header.get('Flotilla-Dead-Letter-Subject') }));
-    },
-    async stop() {
-      await gateway.stop();
-      await t.destroy();
     },
   };
 }

@@ -1,7 +1,8 @@
+import { deleteNamespace, uniqueName } from '@flotilla/bus/testing';
+import { dropSchema } from '@flotilla/db';
 import { parseConfig } from '@flotilla/service-kit';
-import { platformConfig, startPlatform, type Platform } from '@flotilla/cli';
-import { deleteNamespace, testEnvironment, uniqueName } from '@flotilla/testing';
-import pg from 'pg';
+import { platformConfig } from './platform-config.js';
+import { startPlatform, type Platform } from './platform.js';
 import pino from 'pino';
 
 /** Operator keys and device password of the e2e tenants. */
@@ -9,8 +10,7 @@ export const KEYS = { acme: 'acme-operator-key-0123456789', globex: 'globex-oper
 export const DEVICE_PASSWORD = 'acme-device-password';
 
 /** The environment `flotilla start` would get, isolated to its own namespace and schemas. */
-export function platformEnv(namespace: string, prefix: string): Record<string, string> {
-  const { natsUrl, databaseUrl } = testEnvironment();
+export function platformEnv(natsUrl: string, databaseUrl: string, namespace: string, prefix: string): Record<string, string> {
   return {
     NATS_URL: natsUrl,
     DATABASE_URL: databaseUrl,
@@ -28,21 +28,18 @@ export function platformEnv(namespace: string, prefix: string): Record<string, s
 }
 
 /** Starts the whole platform in this process; `destroy` stops it and removes its streams and schemas. */
-export async function startTestPlatform(): Promise<{ platform: Platform; env: Record<string, string>; destroy(): Promise<void> }> {
+export async function startTestPlatform(natsUrl: string, databaseUrl: string): Promise<{ platform: Platform; env: Record<string, string>; destroy(): Promise<void> }> {
   const namespace = uniqueName('e');
   const prefix = `${uniqueName('e')}_`;
-  const env = platformEnv(namespace, prefix);
+  const env = platformEnv(natsUrl, databaseUrl, namespace, prefix);
   const platform = await startPlatform(parseConfig(platformConfig, env), pino({ level: 'silent' }));
   return {
     platform,
     env,
     async destroy() {
       await platform.stop();
-      await deleteNamespace(env.NATS_URL!, namespace);
-      const client = new pg.Client({ connectionString: env.DATABASE_URL });
-      await client.connect();
-      for (const schema of ['geo', 'inventory', 'policy', 'tasks']) await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
-      await client.end();
+      await deleteNamespace(natsUrl, namespace);
+      for (const schema of ['geo', 'inventory', 'policy', 'tasks']) await dropSchema(databaseUrl, `${prefix}${schema}`);
     },
   };
 }
