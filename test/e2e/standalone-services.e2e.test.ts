@@ -1,22 +1,13 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropSchema } from '@flotilla/db';
-import { deleteNamespace, testEnvironment, uniqueName, waitFor } from '@flotilla/testing';
+import { deleteNamespace, freePort, testEnvironment, uniqueName, waitFor } from '@flotilla/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const namespace = uniqueName('s');
 const prefix = `${uniqueName('s')}_`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function run(service: string, env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

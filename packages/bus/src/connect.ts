@@ -23,12 +23,10 @@ export async function connectNats(input: Partial<BusOptions> & Pick<BusOptions, 
   const options = validateBusOptions({ ...defaultBusOptions(), ...input });
   const deadline = Date.now() + options.connectTimeoutMs;
   let nc: NatsConnection | undefined;
-  let lastError: unknown;
   for (let attempt = 0; !nc; attempt++) {
     try {
       nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 2_000 });
     } catch (error) {
-      lastError = error;
       if (Date.now() >= deadline) {
         throw new BusConnectionError(`cannot reach NATS at ${describe(options.servers)}: ${(error as Error).message} (is nats-server running?)`, { cause: error });
       }
@@ -36,7 +34,6 @@ export async function connectNats(input: Partial<BusOptions> & Pick<BusOptions, 
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2_000)));
     }
   }
-  void lastError;
   try {
     const jsm = await jetstreamManager(nc, { timeout: 5_000 });
     return { nc, js: jetstream(nc, { timeout: 5_000 }), jsm, options };

@@ -92,11 +92,11 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
     try {
       while (!stopping && !ended) {
         if (queue.length === 0) {
-          const woke = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), options.pollMs);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, options.pollMs);
             wake = () => {
               clearTimeout(timer);
-              resolve(true);
+              resolve();
             };
           });
           wake = undefined;
@@ -104,7 +104,6 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
             // Idle (or told by the control subject): has someone reset the checkpoint?
             const checkpoint = await readCheckpoint(db, projection.name);
             if (checkpoint.generation !== generation) return;
-            void woke;
             continue;
           }
         }

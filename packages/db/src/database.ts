@@ -44,14 +44,11 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   }
 }
 
-/** Creates `schema` if needed (idempotent). */
-export async function ensureSchema(connectionString: string, schema: string): Promise<void> {
+async function withClient<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString });
   try {
     await client.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(assertSchemaName(schema))}`).catch((error: { code?: string }) => {
-      if (error.code !== '23505' && error.code !== '42P06') throw error;
-    });
+    return await fn(client);
   } catch (error) {
     throw new Error(describePgError(connectionString, error), { cause: error });
   } finally {
@@ -59,13 +56,18 @@ export async function ensureSchema(connectionString: string, schema: string): Pr
   }
 }
 
+/** Creates `schema` if needed (idempotent, also when services start at once). */
+export function ensureSchema(connectionString: string, schema: string): Promise<void> {
+  return withClient(connectionString, async (client) => {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(assertSchemaName(schema))}`).catch((error: { code?: string }) => {
+      if (error.code !== '23505' && error.code !== '42P06') throw error;
+    });
+  });
+}
+
 /** Drops `schema` and everything in it. */
-export async function dropSchema(connectionString: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString });
-  try {
-    await client.connect();
+export function dropSchema(connectionString: string, schema: string): Promise<void> {
+  return withClient(connectionString, async (client) => {
     await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(assertSchemaName(schema))} CASCADE`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }

@@ -6,6 +6,7 @@ export { testEnvironment } from './environment.js';
 export { startServiceInProcess } from './in-process.js';
 export type { InProcessService } from './in-process.js';
 export { connectMqtt, endAll } from './mqtt.js';
+export { freePort } from './ports.js';
 export { loadRecordedStream } from './recorded-streams.js';
 export type { RecordedLine } from './recorded-streams.js';
 export { waitFor } from './wait.js';

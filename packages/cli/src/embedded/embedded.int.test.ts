@@ -1,22 +1,14 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BusConnectionError, connectBus } from '@flotilla/bus';
+import { freePort } from '@flotilla/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNatsServer, startEmbeddedNats } from './nats.js';
 import { isListening, waitForPort } from './port.js';
 import { startEmbeddedPostgres } from './postgres.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let dir: string;
 beforeAll(async () => {

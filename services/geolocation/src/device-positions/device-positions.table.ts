@@ -1,8 +1,8 @@
 import type { CheckpointTables } from '@flotilla/db';
 import type { Selectable } from 'kysely';
 
-/** `device_positions`: the latest fix of each device (by the device's own report time). */
-export interface DevicePositionsTable {
+/** The columns of one position fix, shared by the latest-position and history tables. */
+export interface FixColumns {
   tenant: string;
   device_id: string;
   lat: number;
@@ -12,21 +12,16 @@ export interface DevicePositionsTable {
   source: string;
   reported_at: Date;
   received_at: Date;
+}
+
+/** `device_positions`: the latest fix of each device (by the device's own report time). */
+export interface DevicePositionsTable extends FixColumns {
   last_seq: number;
 }
 
 /** `position_history`: every fix, one row per event (`seq` is its stream sequence). */
-export interface PositionHistoryTable {
+export interface PositionHistoryTable extends FixColumns {
   seq: number;
-  tenant: string;
-  device_id: string;
-  lat: number;
-  lon: number;
-  accuracy: number | null;
-  altitude: number | null;
-  source: string;
-  reported_at: Date;
-  received_at: Date;
 }
 
 /** The geolocation read model. */
