@@ -8,3 +8,4 @@ export { Dialect, MqttProtocolLevel } from './devices/dialect.js';
 export { DeviceConnected } from './devices/device-connected.js';
 export { DeviceDisconnected, DisconnectReason } from './devices/device-disconnected.js';
 export { DevicePositionReported } from './geo/device-position-reported.js';
+export { CredentialKind, CredentialSecret, DeviceCredential } from './credentials/device-credential.js';

@@ -8,8 +8,13 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_HOST: z.string().default('0.0.0.0'),
   MQTT_PORT: portVar(1883),
   GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').default(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`),
-  /** TEMPORARY: `tenant:password` shared by every Flyve device of the tenant, until device credentials exist. */
-  GATEWAY_DEV_CREDENTIALS: z.string().regex(/^[^:.*>\s]+:.{8,}$/, 'expected tenant:password with a password of 8 characters or more'),
+  /** Development only: `tenant:password` shared by every Flyve device of the tenant, beside the device credentials in KV. */
+  GATEWAY_DEV_CREDENTIALS: z.string().regex(/^[^:.*>\s]+:.{8,}$/, 'expected tenant:password with a password of 8 characters or more').optional(),
+  /** Failed logins allowed per source address and per identity within MQTT_AUTH_WINDOW_MS before a lockout. */
+  MQTT_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  MQTT_AUTH_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
+  /** First lockout; it doubles for each further one, up to an hour. */
+  MQTT_AUTH_LOCKOUT_MS: z.coerce.number().int().min(0).default(60_000),
   MQTT_MAX_PACKET_SIZE: z.coerce.number().int().min(1024).max(268_435_455).default(132_096),
   MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   MQTT_MAX_KEEPALIVE: z.coerce.number().int().min(1).max(65_535).default(1_200),

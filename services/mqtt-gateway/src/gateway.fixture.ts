@@ -1,5 +1,6 @@
+import type { DeviceCredential } from '@flotilla/contracts';
 import { startServiceInProcess } from '@flotilla/testing';
-import { startMqttGateway, type GatewaySettings } from './service.js';
+import { DEVICE_CREDENTIALS_BUCKET, startMqttGateway, type GatewaySettings } from './service.js';
 
 /** Device password of the test tenant `acme`. */
 export const PASSWORD = 'correct-horse-battery';
@@ -20,9 +21,16 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {})
     }),
   );
   const { jsm } = t.bus.connection;
+  const credentials = (await t.bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }])).get(DEVICE_CREDENTIALS_BUCKET)!;
   return {
     ...t,
     port: t.service.port,
+    /** Writes a device credential as inventory does. */
+    async putCredential(key: string, record: Omit<DeviceCredential, 'version' | 'issuedAt' | 'revoked' | 'fleet' | 'clientId' | 'username'> & Partial<DeviceCredential>) {
+      const full: DeviceCredential = { version: 1, issuedAt: new Date(), revoked: false, fleet: null, clientId: null, username: null, ...record };
+      await credentials.put(key, JSON.stringify(full));
+      return full;
+    },
     /** Messages stored in the stream of `context` so far. */
     async count(context: 'geo' | 'devices'): Promise<number> {
       return (await jsm.streams.info(t.bus.names.stream(context))).state.messages;

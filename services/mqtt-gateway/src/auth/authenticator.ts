@@ -5,6 +5,10 @@ export interface Identity {
   tenant: string;
   deviceId: string;
   dialect: Dialect;
+  /** The `device-credentials` key that admitted it; a change there re-checks the connection. */
+  credentialKey: string | null;
+  /** The fleet whose topics the device may follow. */
+  fleet: string | null;
 }
 
 /** What a CONNECT presents. */

@@ -17,7 +17,7 @@ export function devCredentialsAuthenticator(tenant: string, password: string): A
       const serial = credentials.username ?? '';
       // A serial becomes a topic level and a subject token: refuse anything that could widen either.
       if (!passwordOk || !isSafeSubjectToken(serial) || /[/+#]/.test(serial)) return undefined;
-      return { tenant, deviceId: serial, dialect: 'flyve' };
+      return { tenant, deviceId: serial, dialect: 'flyve', credentialKey: null, fleet: null };
     },
   };
 }

@@ -5,8 +5,10 @@ import type { DisconnectReason } from '@flotilla/contracts';
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import type { Logger } from 'pino';
 import type { Authenticator, Identity } from '../auth/authenticator.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
+import type { ClientIds } from './client-ids.js';
 import type { DialectRouter } from './dialect-router.js';
 import { dispatch } from './handlers/dispatch.js';
 import { ReasonCode } from './reason-codes.js';
@@ -27,7 +29,10 @@ export interface ConnectionLimits {
 export interface ConnectionDeps {
   gatewayId: string;
   authenticator: Authenticator;
-  router: DialectRouter;
+  throttle: LoginThrottle;
+  clientIds: ClientIds;
+  /** The dialect of each identity decides its topic rules. */
+  routerFor(identity: Identity): DialectRouter;
   bus: Bus;
   presence: Presence;
   logger: Logger;
@@ -99,9 +104,13 @@ export class MqttConnection {
     this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
   }
 
+  /** CONNECT arrived in time: the deadline for it no longer applies (authentication may take a while). */
+  connectReceived(): void {
+    clearTimeout(this.connectDeadline);
+  }
+
   /** Starts keepalive supervision: the connection closes after 1.5 × `seconds` of silence [MQTT-3.1.2-24]. */
   startKeepAlive(seconds: number): void {
-    clearTimeout(this.connectDeadline);
     if (seconds > 0) this.keepAlive = setTimeout(() => this.close('keepalive-timeout', ReasonCode.keepAliveTimeout, 'keepalive timeout'), seconds * 1500);
   }
 
@@ -121,6 +130,7 @@ export class MqttConnection {
     if (detail) this.logger.debug({ reason, detail }, 'closing connection');
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1_000).unref();
+    if (wasConnected) this.deps.clientIds.release(this);
     if (wasConnected && this.identity) {
       this.deps.metrics.connections.dec({ dialect: this.identity.dialect });
       const will = reason === 'client-disconnect' ? undefined : this.will;

@@ -13,8 +13,9 @@ function refuse(connection: MqttConnection, v5: number, v3: number, detail: stri
 /** CONNECT → authenticate → CONNACK [MQTT-3.1], [MQTT-3.2]. */
 export async function handleConnect(connection: MqttConnection, packet: IConnectPacket): Promise<void> {
   connection.state = 'connecting';
+  connection.connectReceived();
   connection.protocolVersion = packet.protocolVersion ?? 4;
-  const { limits, authenticator, router, metrics } = connection.deps;
+  const { limits, authenticator, throttle, metrics } = connection.deps;
   let clientId = packet.clientId;
   let assigned = false;
   if (clientId === '') {
@@ -26,19 +27,28 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
       return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, 'empty client id');
     }
   }
-  const identity = await authenticator.authenticate({ clientId, username: packet.username, password: packet.password });
+  // Failures count per source address and per identity; a locked one is refused before any lookup.
+  const throttleKeys = [`ip:${connection.socket.remoteAddress ?? 'unknown'}`, `id:${packet.username ?? clientId}`];
+  const identity = throttle.isLocked(throttleKeys) ? undefined : await authenticator.authenticate({ clientId, username: packet.username, password: packet.password });
   if (!identity) {
     metrics.authFailures.inc();
+    throttle.failed(throttleKeys);
     // Unknown user and wrong password get the same answer (hardening §3.1).
     return refuse(connection, ReasonCode.badUserNameOrPassword, ConnackV3.notAuthorized, 'authentication failed');
   }
+  throttle.succeeded(throttleKeys[1]!);
+  const router = connection.deps.routerFor(identity);
   if (packet.will && (!isValidTopicName(packet.will.topic) || !router.mayPublish(identity, packet.will.topic))) {
     return refuse(connection, ReasonCode.notAuthorized, ConnackV3.notAuthorized, `will topic ${packet.will.topic} not allowed`);
   }
-  const requested = packet.keepalive ?? 0;
-  const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
   connection.clientId = clientId;
   connection.identity = identity;
+  if (connection.deps.clientIds.claim(connection) === 'conflict') {
+    // A client id is bound to the device that holds it: no takeover of another device's session.
+    return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} is held by another device`);
+  }
+  const requested = packet.keepalive ?? 0;
+  const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
   connection.will = packet.will;
   connection.state = 'connected';
   connection.send(

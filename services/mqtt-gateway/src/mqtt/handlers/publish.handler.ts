@@ -15,8 +15,9 @@ const V5_REASON: Record<PublishOutcome['kind'] | 'not-authorized' | 'topic-inval
 
 /** Routes a device message through its dialect; a refused one is kept as a dead letter with its raw bytes. */
 export async function routeDeviceMessage(connection: MqttConnection, message: DeviceMessage): Promise<PublishOutcome> {
-  const { router, bus, metrics } = connection.deps;
+  const { bus, metrics } = connection.deps;
   const identity = connection.identity!;
+  const router = connection.deps.routerFor(identity);
   const outcome = await router.publish(identity, message);
   if (outcome.kind === 'refused') {
     metrics.rejections.inc({ reason: outcome.code });

@@ -17,7 +17,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       connection.deps.metrics.rejections.inc({ reason: 'topic-filter-invalid' });
       return v5 ? ReasonCode.topicFilterInvalid : SUBACK_FAILURE_V3;
     }
-    if (!connection.deps.router.maySubscribe(identity, topic)) {
+    if (!connection.deps.routerFor(identity).maySubscribe(identity, topic)) {
       connection.deps.metrics.rejections.inc({ reason: 'subscribe-not-authorized' });
       return v5 ? ReasonCode.notAuthorized : SUBACK_FAILURE_V3;
     }

@@ -1,0 +1,20 @@
+import type { Bus } from '@flotilla/bus';
+import type { Dialect } from '@flotilla/contracts';
+import type { Identity } from './auth/authenticator.js';
+import { flyveRouter } from './flyve/flyve.router.js';
+import type { DialectRouter } from './mqtt/dialect-router.js';
+
+/** A dialect whose topics are not mapped yet: every publish and subscription is refused with a reason. */
+function notYetMapped(dialect: Dialect): DialectRouter {
+  return {
+    maySubscribe: () => false,
+    mayPublish: () => false,
+    publish: async () => ({ kind: 'refused', code: 'topic-invalid', reason: `the ${dialect} dialect's topics are not mapped by this gateway version` }),
+  };
+}
+
+/** The topic rules of each dialect. */
+export function routerFor(bus: Bus): (identity: Identity) => DialectRouter {
+  const routers: Record<Dialect, DialectRouter> = { flyve: flyveRouter(bus), thingsboard: notYetMapped('thingsboard'), watson: notYetMapped('watson') };
+  return (identity) => routers[identity.dialect];
+}
