@@ -61,4 +61,19 @@ describe('one device message through every layer', () => {
     expect(stdout).toMatch(/replayed geolocation-device-positions: read model rebuilt up to stream sequence [1-9]/);
     expect(await api(t.platform, '/api/v1/devices/phone-1/positions', KEYS.acme)).toEqual(before);
   });
+
+  it('`flotilla device add` issues a credential the gateway accepts; `device revoke` disconnects it', async () => {
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'device', ...args], { cwd: root, env: { ...process.env, ...t.env } });
+    const { stdout } = await cli('add', '--tenant', 'acme', '--serial', 'phone-kv');
+    const password = /password (\S+)/.exec(stdout)![1]!;
+    const device = await connectMqtt(t.platform.mqttPort, { protocolVersion: 5, username: 'phone-kv', password, clientId: 'phone-kv' });
+    await device.publishAsync('acme/agent/phone-kv/Status/Geolocation', JSON.stringify({ latitude: 3, longitude: 4, datetime: 1700000300 }), { qos: 1 });
+    await waitFor('position over HTTP', async () => (await api(t.platform, '/api/v1/devices/phone-kv/positions', KEYS.acme)).status === 200);
+    const disconnected = new Promise<number | undefined>((resolve) => device.once('disconnect', (packet) => resolve(packet.reasonCode)));
+    expect((await cli('revoke', '--serial', 'phone-kv')).stdout).toMatch(/revoked phone-kv/);
+    expect(await disconnected).toBe(0x98);
+    await endAll(device);
+    const refused = await connectMqtt(t.platform.mqttPort, { protocolVersion: 5, username: 'phone-kv', password, clientId: 'phone-kv' }).catch((error: { code?: number }) => error);
+    expect(refused).toMatchObject({ code: 0x86 });
+  });
 });

@@ -5,6 +5,7 @@ import { startPlatform } from './platform.js';
 import { registeredProjections } from './projections.js';
 import { replayProjection } from './replay.js';
 import { startupBanner } from './banner.js';
+import { addFlyveDevice, revokeFlyveDevice } from './device-credentials.js';
 
 function fail(error: unknown): never {
   const message = error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`;
@@ -59,6 +60,40 @@ program
   .description('list the projections that replay accepts')
   .action(() => {
     for (const [name, { projection, schema }] of registeredProjections()) process.stdout.write(`${name}\tstream context ${projection.context}\tschema ${schema}\n`);
+  });
+
+const device = program.command('device').description('issue or revoke device credentials (until enrollment issues them)');
+const target = () => {
+  const config = parseConfig(platformConfig, process.env);
+  return { natsUrl: config.NATS_URL ?? 'nats://127.0.0.1:4222', namespace: config.FLOTILLA_NAMESPACE };
+};
+device
+  .command('add')
+  .description('issue an MQTT credential for a Flyve agent; prints its password once')
+  .requiredOption('--tenant <tenant>', 'tenant (Flyve entity) of the device')
+  .requiredOption('--serial <serial>', 'device serial, the MQTT username')
+  .option('--fleet <fleet>', 'fleet whose topics the device follows')
+  .action(async (options: { tenant: string; serial: string; fleet?: string }) => {
+    try {
+      const password = await addFlyveDevice(target(), options.tenant, options.serial, options.fleet ?? null);
+      process.stdout.write(`device ${options.serial} of tenant ${options.tenant}: MQTT username ${options.serial}, password ${password}\n(the password is not stored anywhere; keep it now)\n`);
+      process.exit(0);
+    } catch (error) {
+      fail(error);
+    }
+  });
+device
+  .command('revoke')
+  .description("revoke a Flyve agent's credential; connected gateways disconnect it at once")
+  .requiredOption('--serial <serial>', 'device serial')
+  .action(async (options: { serial: string }) => {
+    try {
+      const revoked = await revokeFlyveDevice(target(), options.serial);
+      process.stdout.write(revoked ? `revoked ${options.serial}\n` : `no credential for ${options.serial}\n`);
+      process.exit(revoked ? 0 : 1);
+    } catch (error) {
+      fail(error);
+    }
   });
 
 await program.parseAsync(process.argv);

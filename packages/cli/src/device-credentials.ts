@@ -1,0 +1,52 @@
+import { connectBus } from '@flotilla/bus';
+import { DeviceCredential, SubjectToken } from '@flotilla/contracts';
+import { credentialKey, generateSecret, hashGeneratedSecret } from '@flotilla/credentials';
+import { DEVICE_CREDENTIALS_BUCKET } from '@flotilla/mqtt-gateway';
+
+/** Where the credential bucket lives. */
+export interface CredentialTarget {
+  natsUrl: string;
+  namespace: string;
+}
+
+/**
+ * Issues a Flyve device credential (username = serial, a generated 32-character password stored as its
+ * SHA-256) straight into the `device-credentials` bucket, for operators until enrollment issues them.
+ * Returns the password, which is shown once and kept nowhere.
+ */
+export async function addFlyveDevice(target: CredentialTarget, tenant: string, serial: string, fleet: string | null = null): Promise<string> {
+  SubjectToken.parse(tenant);
+  SubjectToken.parse(serial);
+  if (/[/+#]/.test(serial)) throw new Error('a serial cannot contain /, + or #');
+  const password = generateSecret();
+  const record: DeviceCredential = { version: 1, tenant, deviceId: serial, dialect: 'flyve', kind: 'username-password', clientId: null, username: null, secret: hashGeneratedSecret(password), fleet, revoked: false, issuedAt: new Date() };
+  await withBucket(target, async (kv) => {
+    await kv.put(credentialKey.username(serial), JSON.stringify(DeviceCredential.parse(record)));
+  });
+  return password;
+}
+
+/** Marks a Flyve device's credential revoked; connected gateways disconnect it at once. */
+export async function revokeFlyveDevice(target: CredentialTarget, serial: string): Promise<boolean> {
+  return withBucket(target, async (kv) => {
+    const key = credentialKey.username(serial);
+    const entry = await kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return false;
+    const record = DeviceCredential.parse(entry.json());
+    await kv.put(key, JSON.stringify({ ...record, revoked: true }));
+    return true;
+  });
+}
+
+async function withBucket<T>(target: CredentialTarget, fn: (kv: Awaited<ReturnType<typeof bucketOf>>) => Promise<T>): Promise<T> {
+  const bus = await connectBus({ servers: target.natsUrl.split(','), name: 'flotilla-cli', namespace: target.namespace, connectTimeoutMs: 3_000 });
+  try {
+    return await fn(await bucketOf(bus));
+  } finally {
+    await bus.drain();
+  }
+}
+
+async function bucketOf(bus: Awaited<ReturnType<typeof connectBus>>) {
+  return (await bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }])).get(DEVICE_CREDENTIALS_BUCKET)!;
+}
