@@ -8,7 +8,8 @@ import type { GatewayConfig } from './config.js';
 import { routerFor } from './dialects.js';
 import { gatewayMetrics } from './metrics.js';
 import { ClientIds } from './mqtt/client-ids.js';
-import { listenMqtt } from './mqtt/listener.js';
+import { createConnectionHub } from './mqtt/connection-hub.js';
+import { listenTcp } from './mqtt/listener.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
 import { busPresence } from './presence/presence.js';
 
@@ -31,35 +32,32 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
   }
   authenticators.push(kvAuthenticator(store));
   const presence = busPresence(context.bus, settings.GATEWAY_ID, logger);
-  const listener = await listenMqtt(
-    {
-      gatewayId: settings.GATEWAY_ID,
-      authenticator: firstOf(...authenticators),
-      throttle: loginThrottle({
-        maxFailures: settings.MQTT_AUTH_MAX_FAILURES ?? 10,
-        windowMs: settings.MQTT_AUTH_WINDOW_MS ?? 60_000,
-        lockoutMs: settings.MQTT_AUTH_LOCKOUT_MS ?? 60_000,
-        maxLockoutMs: 3_600_000,
-      }),
-      clientIds: new ClientIds(),
-      routerFor: routerFor(context.bus),
-      bus: context.bus,
-      presence,
-      logger,
-      metrics: gatewayMetrics(context.metrics),
-      limits: {
-        maxPacketSize: settings.MQTT_MAX_PACKET_SIZE,
-        connectTimeoutMs: settings.MQTT_CONNECT_TIMEOUT_MS,
-        maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
-        receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
-      },
+  const hub = createConnectionHub({
+    gatewayId: settings.GATEWAY_ID,
+    authenticator: firstOf(...authenticators),
+    throttle: loginThrottle({
+      maxFailures: settings.MQTT_AUTH_MAX_FAILURES ?? 10,
+      windowMs: settings.MQTT_AUTH_WINDOW_MS ?? 60_000,
+      lockoutMs: settings.MQTT_AUTH_LOCKOUT_MS ?? 60_000,
+      maxLockoutMs: 3_600_000,
+    }),
+    clientIds: new ClientIds(),
+    routerFor: routerFor(context.bus),
+    bus: context.bus,
+    presence,
+    logger,
+    metrics: gatewayMetrics(context.metrics),
+    limits: {
+      maxPacketSize: settings.MQTT_MAX_PACKET_SIZE,
+      connectTimeoutMs: settings.MQTT_CONNECT_TIMEOUT_MS,
+      maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
+      receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
     },
-    settings.MQTT_HOST,
-    settings.MQTT_PORT,
-  );
+  });
+  const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
   store.onChange((key) => {
-    for (const connection of listener.connections) {
+    for (const connection of hub.connections) {
       if (connection.identity?.credentialKey === key) connection.close('credentials-revoked', ReasonCode.administrativeAction, 'credentials changed');
     }
   });
@@ -73,6 +71,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       stopped = true;
       store.stop();
       await listener.close();
+      await hub.closeAll();
       await presence.settled();
     },
   };

@@ -1,25 +1,18 @@
-import net, { type AddressInfo } from 'node:net';
-import { MqttConnection, type ConnectionDeps } from './connection.js';
-import { ReasonCode } from './reason-codes.js';
+import net, { type AddressInfo, type Server } from 'node:net';
+import type { ConnectionHub } from './connection-hub.js';
 
-/** A listening MQTT TCP server and its open connections. */
+/** A listening server of one transport. */
 export interface MqttListener {
   readonly address: AddressInfo;
-  readonly connections: ReadonlySet<MqttConnection>;
-  /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, waits for in-flight acks, closes sockets. */
+  /** Stops accepting new connections (open ones are closed by the hub). */
   close(): Promise<void>;
 }
 
-/** Listens for MQTT over TCP on `host:port` (port 0 picks a free one). */
-export async function listenMqtt(deps: Omit<ConnectionDeps, 'onClose'>, host: string, port: number): Promise<MqttListener> {
-  const connections = new Set<MqttConnection>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    socket.setNoDelay(true);
-    connections.add(new MqttConnection(socket, { ...deps, onClose: (connection) => connections.delete(connection) }));
-  });
+/** Starts `server` on `host:port` (port 0 picks a free one), with a message a person can act on when the port is taken. */
+export async function listenOn(server: Server, host: string, port: number, what: string): Promise<MqttListener> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new Error(`MQTT port ${host}:${port} is already in use (another MQTT broker?): stop it or set MQTT_PORT`, { cause: error }));
+      if (error.code === 'EADDRINUSE') reject(new Error(`${what} port ${host}:${port} is already in use (another MQTT broker?): stop it or choose another port`, { cause: error }));
       else reject(error);
     });
     server.listen(port, host, () => {
@@ -29,14 +22,15 @@ export async function listenMqtt(deps: Omit<ConnectionDeps, 'onClose'>, host: st
   });
   return {
     address: server.address() as AddressInfo,
-    connections,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const open = [...connections];
-      // Finish acks for what was already stored before telling clients to go.
-      await Promise.race([Promise.all(open.map((connection) => connection.ackChain)), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      for (const connection of open) connection.close('server-shutdown', ReasonCode.serverShuttingDown, 'server shutting down');
-      await closed;
-    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** MQTT over plain TCP. */
+export function listenTcp(hub: ConnectionHub, host: string, port: number): Promise<MqttListener> {
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.setNoDelay(true);
+    hub.accept(socket);
+  });
+  return listenOn(server, host, port, 'MQTT (MQTT_PORT)');
 }

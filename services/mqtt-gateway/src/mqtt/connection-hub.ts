@@ -1,0 +1,34 @@
+import type { Duplex } from 'node:stream';
+import { MqttConnection, type ConnectionDeps } from './connection.js';
+import { ReasonCode } from './reason-codes.js';
+
+/** A byte stream carrying MQTT, whatever the transport (TCP, TLS, WebSocket). */
+export type MqttStream = Duplex & { remoteAddress?: string | undefined };
+
+/** The open connections of every listener of a gateway. */
+export interface ConnectionHub {
+  readonly connections: ReadonlySet<MqttConnection>;
+  /** Serves MQTT on a newly accepted stream. */
+  accept(stream: MqttStream): MqttConnection;
+  /** Waits for in-flight acks, then sends MQTT 5 clients DISCONNECT 0x8B and closes every connection. */
+  closeAll(): Promise<void>;
+}
+
+/** Creates the hub that listeners hand their accepted streams to. */
+export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose'>): ConnectionHub {
+  const connections = new Set<MqttConnection>();
+  return {
+    connections,
+    accept(stream) {
+      const connection = new MqttConnection(stream, { ...deps, onClose: (closed) => connections.delete(closed) });
+      connections.add(connection);
+      return connection;
+    },
+    async closeAll() {
+      const open = [...connections];
+      // Finish acks for what was already stored before telling clients to go.
+      await Promise.race([Promise.all(open.map((connection) => connection.ackChain)), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      for (const connection of open) connection.close('server-shutdown', ReasonCode.serverShuttingDown, 'server shutting down');
+    },
+  };
+}
