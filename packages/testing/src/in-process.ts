@@ -14,10 +14,14 @@ export type InProcessService<S extends RunningService> = TestBus & {
 /**
  * Starts one service in-process against the test NATS and PostgreSQL. `start` receives the service
  * context and a `schema(name)` function that returns a unique schema name, dropped again by `stop`.
+ * Give two services the same `namespace` to run them as replicas of one platform.
  */
-export async function startServiceInProcess<S extends RunningService>(start: (context: ServiceContext, schema: (name: string) => string) => Promise<S>): Promise<InProcessService<S>> {
+export async function startServiceInProcess<S extends RunningService>(
+  start: (context: ServiceContext, schema: (name: string) => string) => Promise<S>,
+  options: { namespace?: string } = {},
+): Promise<InProcessService<S>> {
   const { natsUrl, databaseUrl } = testEnvironment();
-  const t = await createTestBus(natsUrl);
+  const t = await createTestBus(natsUrl, options.namespace);
   const schemas: string[] = [];
   const schema = (name: string) => {
     const unique = `${uniqueName('t_')}_${name}`.slice(0, 63);

@@ -6,7 +6,7 @@ import { DEVICE_CREDENTIALS_BUCKET, startMqttGateway, type GatewaySettings } fro
 export const PASSWORD = 'correct-horse-battery';
 
 /** A gateway on a free port over a bus of its own namespace. */
-export async function startTestGateway(overrides: Partial<GatewaySettings> = {}) {
+export async function startTestGateway(overrides: Partial<GatewaySettings> = {}, namespace?: string) {
   const t = await startServiceInProcess((context) =>
     startMqttGateway(context, {
       MQTT_HOST: '127.0.0.1',
@@ -19,6 +19,7 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {})
       MQTT_RECEIVE_MAXIMUM: 10,
       ...overrides,
     }),
+    namespace ? { namespace } : {},
   );
   const { jsm } = t.bus.connection;
   const credentials = (await t.bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }])).get(DEVICE_CREDENTIALS_BUCKET)!;

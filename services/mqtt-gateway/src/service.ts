@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config.js';
 import { routerFor } from './dialects.js';
 import { gatewayMetrics } from './metrics.js';
 import { ClientIds } from './mqtt/client-ids.js';
+import type { MqttConnection } from './mqtt/connection.js';
 import { createConnectionHub } from './mqtt/connection-hub.js';
 import { listenTcp } from './mqtt/listener.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
@@ -15,15 +16,24 @@ import { busPresence } from './presence/presence.js';
 
 /** Settings of {@link startMqttGateway} (the gateway part of its configuration). */
 export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'GATEWAY_ID' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_KEEPALIVE' | 'MQTT_RECEIVE_MAXIMUM'> &
-  Partial<Pick<GatewayConfig, 'GATEWAY_DEV_CREDENTIALS' | 'MQTT_AUTH_MAX_FAILURES' | 'MQTT_AUTH_WINDOW_MS' | 'MQTT_AUTH_LOCKOUT_MS'>>;
+  Partial<Pick<GatewayConfig, 'GATEWAY_DEV_CREDENTIALS' | 'MQTT_AUTH_MAX_FAILURES' | 'MQTT_AUTH_WINDOW_MS' | 'MQTT_AUTH_LOCKOUT_MS' | 'MQTT_PRESENCE_TTL_MS'>>;
 
 /** The KV bucket inventory writes device credentials to and the gateway reads them from. */
 export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
+/** Which connection holds each device, across replicas. */
+export const PRESENCE_BUCKET = 'presence';
+/** Replica heartbeats; entries expire after the presence TTL. */
+export const REPLICAS_BUCKET = 'gateway-replicas';
 
 /** Starts the MQTT listener; device publishes become events on the bus. */
 export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningService & { port: number }> {
   const logger = context.logger.child({ service: 'mqtt-gateway', gateway: settings.GATEWAY_ID });
-  const buckets = await context.bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET, description: 'device credentials (hashed), written by inventory' }]);
+  const presenceTtlMs = settings.MQTT_PRESENCE_TTL_MS ?? 15_000;
+  const buckets = await context.bus.ensureBuckets([
+    { name: DEVICE_CREDENTIALS_BUCKET, description: 'device credentials (hashed), written by inventory' },
+    { name: PRESENCE_BUCKET, description: 'the gateway connection holding each device' },
+    { name: REPLICAS_BUCKET, description: 'gateway replica heartbeats', ttlMs: presenceTtlMs },
+  ]);
   const store = await kvCredentialStore(buckets.get(DEVICE_CREDENTIALS_BUCKET)!, logger);
   const authenticators: Authenticator[] = [];
   if (settings.GATEWAY_DEV_CREDENTIALS) {
@@ -31,7 +41,15 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     authenticators.push(devCredentialsAuthenticator(settings.GATEWAY_DEV_CREDENTIALS.slice(0, at), settings.GATEWAY_DEV_CREDENTIALS.slice(at + 1)));
   }
   authenticators.push(kvAuthenticator(store));
-  const presence = busPresence(context.bus, settings.GATEWAY_ID, logger);
+  let connections: () => Iterable<MqttConnection> = () => [];
+  const presence = await busPresence({
+    bus: context.bus,
+    gatewayId: settings.GATEWAY_ID,
+    logger,
+    buckets: { presence: buckets.get(PRESENCE_BUCKET)!, replicas: buckets.get(REPLICAS_BUCKET)! },
+    ttlMs: presenceTtlMs,
+    connections: () => connections(),
+  });
   const hub = createConnectionHub({
     gatewayId: settings.GATEWAY_ID,
     authenticator: firstOf(...authenticators),
@@ -54,6 +72,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
     },
   });
+  connections = () => hub.connections;
   const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
   store.onChange((key) => {
@@ -73,6 +92,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       await listener.close();
       await hub.closeAll();
       await presence.settled();
+      await presence.stop();
     },
   };
 }

@@ -1,51 +1,95 @@
 import type { Bus } from '@flotilla/bus';
-import { DeviceConnected, DeviceDisconnected, type DisconnectReason } from '@flotilla/contracts';
+import { DeviceConnected, DeviceDisconnected, Dialect, type DisconnectReason } from '@flotilla/contracts';
 import type { IConnectPacket } from 'mqtt-packet';
 import type { Logger } from 'pino';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { routeDeviceMessage } from '../mqtt/handlers/publish.handler.js';
+import { ReasonCode } from '../mqtt/reason-codes.js';
+import { presenceRegistry, type PresenceEntry } from './presence-registry.js';
 
 type Will = NonNullable<IConnectPacket['will']>;
 
-/** Records connections and disconnections as events and publishes Last Wills. */
+/** Records connections and disconnections as events and in KV, and publishes Last Wills. */
 export interface Presence {
   connected(connection: MqttConnection): void;
   disconnected(connection: MqttConnection, reason: DisconnectReason, will: Will | undefined): void;
   /** Resolves when every event started so far is stored (or has failed). */
   settled(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/** Presence on the bus: `DeviceConnected` / `DeviceDisconnected` in the DEVICES stream. */
-export function busPresence(bus: Bus, gatewayId: string, logger: Logger): Presence {
+/** Options of {@link busPresence}. */
+export interface PresenceOptions {
+  bus: Bus;
+  gatewayId: string;
+  logger: Logger;
+  /** The `presence` and `gateway-replicas` buckets. */
+  buckets: { presence: Parameters<typeof presenceRegistry>[0]['presence']; replicas: Parameters<typeof presenceRegistry>[0]['replicas'] };
+  ttlMs: number;
+  /** The connections of this replica, to find the one a device moved away from. */
+  connections: () => Iterable<MqttConnection>;
+}
+
+/**
+ * Presence on the bus (`DeviceConnected` / `DeviceDisconnected` in the DEVICES stream) and in KV. A device
+ * that connects to another replica takes its session over from this one (MQTT 5: 0x8E); the devices of
+ * a replica that died without closing them are reported `presence-expired` by the survivors.
+ */
+export async function busPresence(options: PresenceOptions): Promise<Presence> {
+  const { bus, gatewayId, logger } = options;
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>, what: string) => {
     const tracked = work.catch((error: unknown) => logger.error({ err: error }, `could not record ${what}`)).finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
+  const disconnectedEvent = (entry: Pick<PresenceEntry, 'tenant' | 'deviceId' | 'dialect' | 'clientId' | 'gatewayId' | 'connectionId'>, reason: DisconnectReason) =>
+    bus.publish(DeviceDisconnected, {
+      tenant: entry.tenant,
+      subjectId: entry.deviceId,
+      // The same id whoever records it (the replica itself or a survivor): stored once.
+      id: `${entry.gatewayId}:${entry.connectionId}:disconnected`,
+      data: { deviceId: entry.deviceId, dialect: Dialect.parse(entry.dialect), clientId: entry.clientId, gatewayId: entry.gatewayId, reason, disconnectedAt: new Date() },
+    });
+  const registry = await presenceRegistry({
+    presence: options.buckets.presence,
+    replicas: options.buckets.replicas,
+    gatewayId,
+    ttlMs: options.ttlMs,
+    logger,
+    events: {
+      claimed(entry) {
+        for (const connection of options.connections()) {
+          const identity = connection.identity;
+          if (connection.state === 'connected' && identity?.tenant === entry.tenant && identity.deviceId === entry.deviceId && connection.id !== entry.connectionId) {
+            connection.close('session-taken-over', ReasonCode.sessionTakenOver, `device connected through ${entry.gatewayId}`);
+          }
+        }
+      },
+      expired(entry) {
+        logger.info({ deviceId: entry.deviceId, deadGateway: entry.gatewayId }, 'device of a vanished replica reported offline');
+        track(disconnectedEvent(entry, 'presence-expired'), 'DeviceDisconnected');
+      },
+    },
+  });
   return {
     connected(connection) {
       const { tenant, deviceId, dialect } = connection.identity!;
+      const connectedAt = new Date();
       track(
         bus.publish(DeviceConnected, {
           tenant,
           subjectId: deviceId,
           id: `${gatewayId}:${connection.id}:connected`,
-          data: { deviceId, dialect, clientId: connection.clientId, protocolLevel: connection.protocolVersion, gatewayId, remoteAddress: connection.socket.remoteAddress ?? null, connectedAt: new Date() },
+          data: { deviceId, dialect, clientId: connection.clientId, protocolLevel: connection.protocolVersion, gatewayId, remoteAddress: connection.socket.remoteAddress ?? null, connectedAt },
         }),
         'DeviceConnected',
       );
+      track(registry.connected({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id, connectedAt: connectedAt.toISOString() }), 'presence');
     },
     disconnected(connection, reason, will) {
       const { tenant, deviceId, dialect } = connection.identity!;
-      track(
-        bus.publish(DeviceDisconnected, {
-          tenant,
-          subjectId: deviceId,
-          id: `${gatewayId}:${connection.id}:disconnected`,
-          data: { deviceId, dialect, clientId: connection.clientId, gatewayId, reason, disconnectedAt: new Date() },
-        }),
-        'DeviceDisconnected',
-      );
+      track(disconnectedEvent({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id }, reason), 'DeviceDisconnected');
+      track(registry.disconnected(tenant, deviceId, connection.id), 'presence');
       if (will) {
         // The will goes through the same rules as a live publish; it was also checked at CONNECT.
         const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
@@ -55,5 +99,6 @@ export function busPresence(bus: Bus, gatewayId: string, logger: Logger): Presen
     async settled() {
       await Promise.all([...pending]);
     },
+    stop: () => registry.stop(),
   };
 }
