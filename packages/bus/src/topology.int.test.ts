@@ -1,3 +1,4 @@
+import { RetentionPolicy } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestBus, type TestBus } from './testing.js';
 
@@ -29,6 +30,19 @@ describe('declarative topology', () => {
     await t.bus.connection.jsm.streams.update(stream, { ...config, duplicate_window: 10_000_000_000 });
     await t.bus.ensureStreams();
     expect((await t.bus.connection.jsm.streams.info(stream)).config.duplicate_window).toBe(120_000_000_000);
+  });
+
+  it('makes COMMANDS a work queue, and says so when an existing stream has another retention', async () => {
+    expect((await t.bus.connection.jsm.streams.info(`${t.namespace}_COMMANDS`)).config.retention).toBe('workqueue');
+    const other = await createTestBus(inject('natsUrl'));
+    try {
+      const { config } = await other.bus.connection.jsm.streams.info(`${other.namespace}_COMMANDS`);
+      await other.bus.connection.jsm.streams.delete(config.name);
+      await other.bus.connection.jsm.streams.add({ ...config, retention: RetentionPolicy.Limits });
+      await expect(other.bus.ensureStreams()).rejects.toThrow(/COMMANDS has limits retention but workqueue is declared.*cannot change retention in place/);
+    } finally {
+      await other.destroy();
+    }
   });
 
   it('creates KV buckets, and updates history and TTL of an existing one', async () => {

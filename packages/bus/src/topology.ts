@@ -4,6 +4,9 @@ import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import type { Connection } from './connect.js';
 import type { Names } from './names.js';
 
+/** Longest a command waits for its device, whatever its own expiry says. */
+export const COMMAND_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
 /** JetStream de-duplication window: a message id republished within it is stored once. */
 export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
@@ -21,7 +24,14 @@ export function platformStreams(names: Names, replicas: number, contexts: readon
     allow_direct: true,
   };
   return [
-    ...contexts.map((context) => ({ ...common, name: names.stream(context), subjects: [names.subject(`${context}.>`)] })),
+    ...contexts.map((context) => ({
+      ...common,
+      name: names.stream(context),
+      subjects: [names.subject(`${context}.>`)],
+      // Commands wait in a work queue until a gateway has them acknowledged by the device: an acked
+      // command is removed, so a device's consumer recreated at reconnect gets exactly what is left.
+      ...(context === 'commands' ? { retention: RetentionPolicy.Workqueue, max_age: COMMAND_MAX_AGE_MS * 1_000_000 } : {}),
+    })),
     { ...common, name: names.deadLetterStream(), subjects: [names.subject('dlq.>')] },
   ];
 }
@@ -36,6 +46,11 @@ export async function ensureStreams(jsm: JetStreamManager, streams: readonly Str
     if (!existing) {
       await jsm.streams.add(declared);
       continue;
+    }
+    if (declared.retention !== undefined && existing.config.retention !== declared.retention) {
+      throw new Error(
+        `stream ${declared.name} has ${existing.config.retention} retention but ${declared.retention} is declared; JetStream cannot change retention in place: move its messages elsewhere and delete the stream`,
+      );
     }
     const drift = (Object.keys(declared) as (keyof StreamDeclaration)[]).some(
       (key) => JSON.stringify(existing.config[key as keyof StreamConfig]) !== JSON.stringify(declared[key]),

@@ -9,3 +9,6 @@ export { DeviceConnected } from './devices/device-connected.js';
 export { DeviceDisconnected, DisconnectReason } from './devices/device-disconnected.js';
 export { DevicePositionReported } from './geo/device-position-reported.js';
 export { CredentialKind, CredentialSecret, DeviceCredential } from './credentials/device-credential.js';
+export { DeviceCommand } from './commands/device-command.js';
+export { DeviceCommandIssued } from './commands/device-command-issued.js';
+export { DeviceCommandDelivered, DeviceCommandExpired, DeviceCommandPushed } from './commands/command-delivery-events.js';

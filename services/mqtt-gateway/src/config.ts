@@ -19,6 +19,8 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   MQTT_MAX_KEEPALIVE: z.coerce.number().int().min(1).max(65_535).default(1_200),
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(100),
+  /** How long a command sent to a device may wait for its PUBACK/PUBCOMP before it is offered again. */
+  MQTT_COMMAND_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */
   MQTT_PRESENCE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });

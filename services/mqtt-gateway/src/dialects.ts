@@ -9,6 +9,7 @@ function notYetMapped(dialect: Dialect): DialectRouter {
   return {
     maySubscribe: () => false,
     mayPublish: () => false,
+    renderCommand: () => undefined,
     publish: async () => ({ kind: 'refused', code: 'topic-invalid', reason: `the ${dialect} dialect's topics are not mapped by this gateway version` }),
   };
 }

@@ -4,6 +4,7 @@ import { kvCredentialStore } from './auth/credential-store.js';
 import { devCredentialsAuthenticator } from './auth/dev-credentials.authenticator.js';
 import { firstOf, kvAuthenticator } from './auth/kv.authenticator.js';
 import { loginThrottle } from './auth/login-throttle.js';
+import { CommandDelivery } from './commands/command-delivery.js';
 import type { GatewayConfig } from './config.js';
 import { routerFor } from './dialects.js';
 import { gatewayMetrics } from './metrics.js';
@@ -16,7 +17,7 @@ import { busPresence } from './presence/presence.js';
 
 /** Settings of {@link startMqttGateway} (the gateway part of its configuration). */
 export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'GATEWAY_ID' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_KEEPALIVE' | 'MQTT_RECEIVE_MAXIMUM'> &
-  Partial<Pick<GatewayConfig, 'GATEWAY_DEV_CREDENTIALS' | 'MQTT_AUTH_MAX_FAILURES' | 'MQTT_AUTH_WINDOW_MS' | 'MQTT_AUTH_LOCKOUT_MS' | 'MQTT_PRESENCE_TTL_MS'>>;
+  Partial<Pick<GatewayConfig, 'GATEWAY_DEV_CREDENTIALS' | 'MQTT_AUTH_MAX_FAILURES' | 'MQTT_AUTH_WINDOW_MS' | 'MQTT_AUTH_LOCKOUT_MS' | 'MQTT_PRESENCE_TTL_MS' | 'MQTT_COMMAND_ACK_WAIT_MS'>>;
 
 /** The KV bucket inventory writes device credentials to and the gateway reads them from. */
 export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
@@ -41,6 +42,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     authenticators.push(devCredentialsAuthenticator(settings.GATEWAY_DEV_CREDENTIALS.slice(0, at), settings.GATEWAY_DEV_CREDENTIALS.slice(at + 1)));
   }
   authenticators.push(kvAuthenticator(store));
+  const commandSettings = { gatewayId: settings.GATEWAY_ID, ackWaitMs: settings.MQTT_COMMAND_ACK_WAIT_MS ?? 300_000, retryUnsubscribedMs: 5_000, inactiveMs: 3_600_000 };
   let connections: () => Iterable<MqttConnection> = () => [];
   const presence = await busPresence({
     bus: context.bus,
@@ -71,6 +73,8 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
       receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
     },
+    commands: commandSettings,
+    deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
   });
   connections = () => hub.connections;
   const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);

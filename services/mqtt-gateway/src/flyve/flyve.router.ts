@@ -3,6 +3,7 @@ import { DevicePositionReported } from '@flotilla/contracts';
 import type { Bus } from '@flotilla/bus';
 import type { Identity } from '../auth/authenticator.js';
 import type { DeviceMessage, DialectRouter, PublishOutcome } from '../mqtt/dialect-router.js';
+import { renderFlyveCommand } from './flyve-commands.js';
 import { parseFlyveAgentTopic } from './flyve-topic.js';
 import { readGeolocation } from './geolocation.handler.js';
 
@@ -31,6 +32,8 @@ export function flyveRouter(bus: Bus): DialectRouter {
       // Its own Command/ and Policy/ trees, exact or ending in '#'; a '+' could not widen it, but is not needed.
       return /^(Command|Policy)(\/#|(\/[^/+#]+)+(\/#)?)?$/.test(normalized.slice(own.length));
     },
+
+    renderCommand: (identity, command) => renderFlyveCommand(identity.tenant, identity.deviceId, command),
 
     mayPublish(identity, topic) {
       return ownsTopic(identity, topic)?.direction === 'Status';

@@ -8,6 +8,8 @@ import type { Authenticator, Identity } from '../auth/authenticator.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
+import type { CommandDelivery, CommandDeliverySettings, InFlightCommand } from '../commands/command-delivery.js';
+import { OutboundWindow } from '../commands/outbound-window.js';
 import type { ClientIds } from './client-ids.js';
 import type { DialectRouter } from './dialect-router.js';
 import { dispatch } from './handlers/dispatch.js';
@@ -38,6 +40,9 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   limits: ConnectionLimits;
+  commands: CommandDeliverySettings;
+  /** Starts delivering the device's queued commands (at its first subscription). */
+  deliverCommands(connection: MqttConnection): CommandDelivery;
   onClose(connection: MqttConnection): void;
 }
 
@@ -56,6 +61,10 @@ export class MqttConnection {
   readonly inFlight = new Set<number>();
   /** QoS 2 packet ids acknowledged with PUBREC and waiting for PUBREL [MQTT-4.3.3]. */
   readonly awaitingRelease = new Set<number>();
+  /** Outbound QoS 1/2 PUBLISHes (commands) the client has not completed; sized at connect. */
+  outbound = new OutboundWindow<InFlightCommand>(20);
+  /** Delivery of queued commands, from the first granted subscription on. */
+  commands: CommandDelivery | undefined;
   /** Acks leave in the order their PUBLISHes arrived [MQTT-4.6.0-2]. */
   ackChain: Promise<void> = Promise.resolve();
   readonly logger: Logger;
@@ -131,6 +140,9 @@ export class MqttConnection {
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1_000).unref();
     if (wasConnected) this.deps.clientIds.release(this);
+    // Unacknowledged commands stay queued in JetStream for the next connection.
+    this.commands?.stop();
+    this.outbound.clear();
     if (wasConnected && this.identity) {
       this.deps.metrics.connections.dec({ dialect: this.identity.dialect });
       const will = reason === 'client-disconnect' ? undefined : this.will;

@@ -1,3 +1,4 @@
+import type { DeviceCommand } from '@flotilla/contracts';
 import type { Identity } from '../auth/authenticator.js';
 
 /** A PUBLISH from a device, as the dialect sees it. */
@@ -14,6 +15,13 @@ export type PublishOutcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'refused'; code: 'not-authorized' | 'topic-invalid' | 'payload-invalid'; reason: string };
 
+/** A command as the device receives it. */
+export interface RenderedCommand {
+  topic: string;
+  payload: Buffer;
+  qos: 1 | 2;
+}
+
 /**
  * One wire dialect: topic rules and the mapping of device publishes to domain events. `publish` throws
  * when the event could not be stored (the device is then not acknowledged and will resend).
@@ -23,4 +31,6 @@ export interface DialectRouter {
   /** Whether `identity` may publish to `topic` at all (checked for wills at CONNECT). */
   mayPublish(identity: Identity, topic: string): boolean;
   publish(identity: Identity, message: DeviceMessage): Promise<PublishOutcome>;
+  /** The command on this dialect's topics, or undefined when the dialect has no form for it. */
+  renderCommand(identity: Identity, command: DeviceCommand): RenderedCommand | undefined;
 }

@@ -17,3 +17,20 @@ export function isValidTopicFilter(filter: string): boolean {
     return true;
   });
 }
+
+/**
+ * Whether `topic` matches `filter` [MQTT-4.7]: `+` one level, `#` this level and all below (also the
+ * parent itself), and a topic starting with `$` is not matched by a filter starting with a wildcard
+ * [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

@@ -1,9 +1,16 @@
 import type { Packet } from 'mqtt-packet';
+import type { InFlightCommand } from '../../commands/command-delivery.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../reason-codes.js';
 import { handleConnect } from './connect.handler.js';
 import { handlePublish, handlePubrel } from './publish.handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
+
+/** The device completed an outbound flow; an ack for an unknown packet id is ignored. */
+function acknowledged(connection: MqttConnection, flight: InFlightCommand | undefined): void {
+  if (!flight || !connection.commands) return;
+  connection.commands.delivered(flight).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not record command delivery'));
+}
 
 /** Hands one packet to its handler; enforces the packet order rules of a session. */
 export async function dispatch(connection: MqttConnection, packet: Packet): Promise<void> {
@@ -30,11 +37,15 @@ export async function dispatch(connection: MqttConnection, packet: Packet): Prom
       // MQTT 5 reason 0x04 asks the server to publish the will all the same [MQTT-3.14.4-3].
       return connection.close(packet.reasonCode === 0x04 ? 'socket-error' : 'client-disconnect');
     case 'puback':
-    case 'pubrec':
+      return acknowledged(connection, connection.outbound.acknowledge(packet.messageId ?? 0));
+    case 'pubrec': {
+      const id = packet.messageId ?? 0;
+      const known = connection.outbound.received(id);
+      // [MQTT-4.3.3-3] answer PUBREC with PUBREL; an unknown id gets 0x92 in MQTT 5.
+      return connection.send({ cmd: 'pubrel', messageId: id, ...(connection.protocolVersion === 5 && !known ? { reasonCode: ReasonCode.packetIdentifierNotFound } : {}) });
+    }
     case 'pubcomp':
-      // The gateway sends no QoS 1/2 messages to clients yet: an ack for an unknown id is ignored.
-      if (packet.cmd === 'pubrec') connection.send({ cmd: 'pubrel', messageId: packet.messageId ?? 0, ...(connection.protocolVersion === 5 ? { reasonCode: ReasonCode.packetIdentifierNotFound } : {}) });
-      return;
+      return acknowledged(connection, connection.outbound.complete(packet.messageId ?? 0));
     default:
       // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-only; AUTH without an auth method is refused (hardening §1.8).
       connection.deps.metrics.rejections.inc({ reason: 'protocol-error' });

@@ -5,8 +5,8 @@ import { isValidTopicFilter } from '../topic-rules.js';
 
 /**
  * SUBSCRIBE [MQTT-3.8]: each filter is checked for syntax and against the dialect's rules; refused ones
- * get 0x80 (MQTT 3) or 0x8F / 0x87 (MQTT 5). Granted subscriptions are recorded; delivery of commands
- * and policies to them is not built yet.
+ * get 0x80 (MQTT 3) or 0x8F / 0x87 (MQTT 5). Granted subscriptions are recorded and receive the
+ * device's queued commands.
  */
 export function handleSubscribe(connection: MqttConnection, packet: ISubscribePacket): void {
   const v5 = connection.protocolVersion === 5;
@@ -25,6 +25,11 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     return qos;
   });
   connection.ackChain = connection.ackChain.then(() => connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted }));
+  if (!connection.commands && connection.subscriptions.size > 0) {
+    // Commands flow once the device listens; they wait in the queue until then.
+    connection.commands = connection.deps.deliverCommands(connection);
+    connection.commands.start().catch((error: unknown) => connection.logger.error({ err: error }, 'could not start command delivery'));
+  }
 }
 
 /** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
