@@ -12,3 +12,4 @@ export { CredentialKind, CredentialSecret, DeviceCredential } from './credential
 export { DeviceCommand } from './commands/device-command.js';
 export { DeviceCommandIssued } from './commands/device-command-issued.js';
 export { DeviceCommandDelivered, DeviceCommandExpired, DeviceCommandPushed } from './commands/command-delivery-events.js';
+export { DeviceLimit, DeviceLimitExceeded } from './devices/device-limit-exceeded.js';

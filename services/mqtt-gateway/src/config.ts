@@ -1,6 +1,7 @@
 import { baseServiceConfig, portVar } from '@flotilla/service-kit';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { rateLimitSetting } from './limits/limits.js';
 
 /** Environment of the MQTT gateway. */
 export const gatewayConfig = baseServiceConfig.extend({
@@ -19,6 +20,15 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   MQTT_MAX_KEEPALIVE: z.coerce.number().int().min(1).max(65_535).default(1_200),
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(100),
+  /** Messages per device, `capacity:seconds[,…]` (ThingsBoard's default for devices); empty: no limit. Per replica. */
+  MQTT_DEVICE_MESSAGE_RATE: rateLimitSetting(z.string()).default('200:1,6000:60'),
+  /** Messages per tenant, likewise; empty: no limit. */
+  MQTT_TENANT_MESSAGE_RATE: rateLimitSetting(z.string()).default(''),
+  /** Open connections per replica; 0: no limit. */
+  MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(0),
+  /** New connections per replica, and per source address; empty: no limit. */
+  MQTT_CONNECTION_RATE: rateLimitSetting(z.string()).default(''),
+  MQTT_CONNECTION_RATE_PER_ADDRESS: rateLimitSetting(z.string()).default(''),
   /** How long a command sent to a device may wait for its PUBACK/PUBCOMP before it is offered again. */
   MQTT_COMMAND_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */

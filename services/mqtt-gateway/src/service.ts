@@ -13,11 +13,27 @@ import type { MqttConnection } from './mqtt/connection.js';
 import { createConnectionHub } from './mqtt/connection-hub.js';
 import { listenTcp } from './mqtt/listener.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
+import { GatewayLimits } from './limits/limits.js';
 import { busPresence } from './presence/presence.js';
 
 /** Settings of {@link startMqttGateway} (the gateway part of its configuration). */
 export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'GATEWAY_ID' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_KEEPALIVE' | 'MQTT_RECEIVE_MAXIMUM'> &
-  Partial<Pick<GatewayConfig, 'GATEWAY_DEV_CREDENTIALS' | 'MQTT_AUTH_MAX_FAILURES' | 'MQTT_AUTH_WINDOW_MS' | 'MQTT_AUTH_LOCKOUT_MS' | 'MQTT_PRESENCE_TTL_MS' | 'MQTT_COMMAND_ACK_WAIT_MS'>>;
+  Partial<
+    Pick<
+      GatewayConfig,
+      | 'GATEWAY_DEV_CREDENTIALS'
+      | 'MQTT_AUTH_MAX_FAILURES'
+      | 'MQTT_AUTH_WINDOW_MS'
+      | 'MQTT_AUTH_LOCKOUT_MS'
+      | 'MQTT_PRESENCE_TTL_MS'
+      | 'MQTT_COMMAND_ACK_WAIT_MS'
+      | 'MQTT_DEVICE_MESSAGE_RATE'
+      | 'MQTT_TENANT_MESSAGE_RATE'
+      | 'MQTT_MAX_CONNECTIONS'
+      | 'MQTT_CONNECTION_RATE'
+      | 'MQTT_CONNECTION_RATE_PER_ADDRESS'
+    >
+  >;
 
 /** The KV bucket inventory writes device credentials to and the gateway reads them from. */
 export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
@@ -42,8 +58,10 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     authenticators.push(devCredentialsAuthenticator(settings.GATEWAY_DEV_CREDENTIALS.slice(0, at), settings.GATEWAY_DEV_CREDENTIALS.slice(at + 1)));
   }
   authenticators.push(kvAuthenticator(store));
+  const metrics = gatewayMetrics(context.metrics);
   const commandSettings = { gatewayId: settings.GATEWAY_ID, ackWaitMs: settings.MQTT_COMMAND_ACK_WAIT_MS ?? 300_000, retryUnsubscribedMs: 5_000, inactiveMs: 3_600_000 };
   let connections: () => Iterable<MqttConnection> = () => [];
+  let openConnections = () => 0;
   const presence = await busPresence({
     bus: context.bus,
     gatewayId: settings.GATEWAY_ID,
@@ -66,17 +84,31 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     bus: context.bus,
     presence,
     logger,
-    metrics: gatewayMetrics(context.metrics),
+    metrics,
     limits: {
       maxPacketSize: settings.MQTT_MAX_PACKET_SIZE,
       connectTimeoutMs: settings.MQTT_CONNECT_TIMEOUT_MS,
       maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
       receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
     },
+    quotas: new GatewayLimits(
+      {
+        deviceMessageRate: settings.MQTT_DEVICE_MESSAGE_RATE ?? '200:1,6000:60',
+        tenantMessageRate: settings.MQTT_TENANT_MESSAGE_RATE ?? '',
+        maxConnections: settings.MQTT_MAX_CONNECTIONS ?? 0,
+        connectionRate: settings.MQTT_CONNECTION_RATE ?? '',
+        connectionRatePerAddress: settings.MQTT_CONNECTION_RATE_PER_ADDRESS ?? '',
+      },
+      context.bus,
+      settings.GATEWAY_ID,
+      metrics,
+      () => openConnections(),
+    ),
     commands: commandSettings,
     deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
   });
   connections = () => hub.connections;
+  openConnections = () => hub.connections.size;
   const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
   store.onChange((key) => {
@@ -93,8 +125,10 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     async stop() {
       stopped = true;
       store.stop();
-      await listener.close();
+      // Stop accepting first; the server's close completes only once every connection has ended.
+      const closed = listener.close();
       await hub.closeAll();
+      await closed;
       await presence.settled();
       await presence.stop();
     },

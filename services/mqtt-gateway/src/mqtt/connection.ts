@@ -10,6 +10,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
 import type { CommandDelivery, CommandDeliverySettings, InFlightCommand } from '../commands/command-delivery.js';
 import { OutboundWindow } from '../commands/outbound-window.js';
+import type { GatewayLimits } from '../limits/limits.js';
 import type { ClientIds } from './client-ids.js';
 import type { DialectRouter } from './dialect-router.js';
 import { dispatch } from './handlers/dispatch.js';
@@ -40,6 +41,8 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   limits: ConnectionLimits;
+  /** Connection and message quotas. */
+  quotas: GatewayLimits;
   commands: CommandDeliverySettings;
   /** Starts delivering the device's queued commands (at its first subscription). */
   deliverCommands(connection: MqttConnection): CommandDelivery;

@@ -21,7 +21,9 @@ export const ReasonCode = {
   packetIdentifierNotFound: 0x92,
   receiveMaximumExceeded: 0x93,
   packetTooLarge: 0x95,
+  quotaExceeded: 0x97,
   payloadFormatInvalid: 0x99,
+  connectionRateExceeded: 0x9f,
 } as const;
 
 /** MQTT 3.1/3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */

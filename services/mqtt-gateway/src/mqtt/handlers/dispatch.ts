@@ -1,5 +1,6 @@
 import type { Packet } from 'mqtt-packet';
 import type { InFlightCommand } from '../../commands/command-delivery.js';
+import { ADMISSION_CODES } from '../../limits/limits.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../reason-codes.js';
 import { handleConnect } from './connect.handler.js';
@@ -18,6 +19,14 @@ export async function dispatch(connection: MqttConnection, packet: Packet): Prom
   if (packet.cmd === 'connect') {
     // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
     if (connection.state !== 'awaiting-connect') return connection.close('protocol-error', ReasonCode.protocolError, 'second CONNECT');
+    const refusal = connection.deps.quotas.admit(connection.socket.remoteAddress);
+    if (refusal) {
+      connection.protocolVersion = packet.protocolVersion ?? 4;
+      const codes = ADMISSION_CODES[refusal];
+      connection.deps.metrics.rejections.inc({ reason: refusal });
+      connection.send(connection.protocolVersion === 5 ? { cmd: 'connack', reasonCode: codes.v5, sessionPresent: false } : { cmd: 'connack', returnCode: codes.v3, sessionPresent: false });
+      return connection.close('limit-exceeded', undefined, refusal);
+    }
     return handleConnect(connection, packet);
   }
   // [MQTT-3.1.0-1] the first packet must be CONNECT.

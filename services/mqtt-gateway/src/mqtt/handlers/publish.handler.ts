@@ -50,6 +50,21 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     return connection.close('limit-exceeded', ReasonCode.packetTooLarge, 'payload too large');
   }
   const id = packet.messageId ?? 0;
+  const identity = connection.identity!;
+  if (!(packet.qos === 2 && connection.awaitingRelease.has(id)) && !(packet.qos > 0 && connection.inFlight.has(id))) {
+    const limit = connection.deps.quotas.takeMessage(identity.tenant, identity.deviceId);
+    if (limit) {
+      connection.deps.quotas.exceeded(connection, limit, `PUBLISH to ${packet.topic}`);
+      // MQTT 5: Quota exceeded on the ack, nothing stored; QoS 0 is dropped. MQTT 3 has no negative ack:
+      // the connection ends unacknowledged, so the client keeps the message and sends it again later.
+      if (!v5) return connection.close('limit-exceeded', undefined, limit);
+      if (packet.qos === 0) return;
+      connection.ackChain = connection.ackChain.then(() =>
+        connection.send(packet.qos === 1 ? { cmd: 'puback', messageId: id, reasonCode: ReasonCode.quotaExceeded } : { cmd: 'pubrec', messageId: id, reasonCode: ReasonCode.quotaExceeded }),
+      );
+      return;
+    }
+  }
   if (packet.qos === 2 && connection.awaitingRelease.has(id)) {
     // A resend before PUBREL: answer PUBREC again, store nothing (hardening §1.7).
     connection.ackChain = connection.ackChain.then(() => connection.send({ cmd: 'pubrec', messageId: id }));

@@ -1,0 +1,90 @@
+import { DeviceLimitExceeded } from '@flotilla/contracts';
+import { connectMqtt, endAll, waitFor } from '@flotilla/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PASSWORD, position, startTestGateway } from '../gateway.fixture.js';
+import { rawClient } from '../mqtt/raw-client.fixture.js';
+
+const gateways: Awaited<ReturnType<typeof startTestGateway>>[] = [];
+afterEach(async () => {
+  for (const g of gateways.splice(0)) await g.stop();
+});
+async function gateway(overrides: Parameters<typeof startTestGateway>[0]) {
+  const g = await startTestGateway(overrides);
+  gateways.push(g);
+  return g;
+}
+async function device(port: number, serial: string, protocolVersion: 4 | 5) {
+  const client = await rawClient(port, protocolVersion);
+  client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: serial, clean: true, keepalive: 30, username: serial, password: Buffer.from(PASSWORD) });
+  return { client, connack: await client.next('connack') };
+}
+const publish = (serial: string, messageId: number) => ({ cmd: 'publish' as const, topic: `acme/agent/${serial}/Status/Geolocation`, payload: position(1, 2, 1700000000 + messageId), qos: 1 as const, messageId, dup: false, retain: false });
+
+describe('message rate limits', () => {
+  it('answers a device over its rate with 0x97 in MQTT 5, stores nothing more, and records the hit', async () => {
+    const g = await gateway({ MQTT_DEVICE_MESSAGE_RATE: '3:60' });
+    const { client } = await device(g.port, 'busy-5', 5);
+    const codes = [];
+    for (let id = 1; id <= 5; id++) {
+      client.send(publish('busy-5', id));
+      codes.push((await client.next('puback')).reasonCode ?? 0);
+    }
+    expect(codes).toEqual([0, 0, 0, 0x97, 0x97]);
+    expect(await g.count('geo')).toBe(3);
+    const stored = await waitFor('limit event', () =>
+      g.bus.connection.jsm.streams.getMessage(g.bus.names.stream('devices'), { last_by_subj: g.bus.names.subject(DeviceLimitExceeded.subject('acme', 'busy-5')) }).then((m) => m ?? undefined, () => undefined),
+    );
+    expect(DeviceLimitExceeded.parse(stored.json()).data).toMatchObject({ limit: 'device-message-rate', gatewayId: 'gw-test' });
+    // Recorded once, however many times the device keeps hitting it.
+    expect((await g.bus.connection.jsm.streams.info(g.bus.names.stream('devices'), { subjects_filter: g.bus.names.subject('devices.acme.busy-5.DeviceLimitExceeded') })).state.subjects).toEqual({ [g.bus.names.subject('devices.acme.busy-5.DeviceLimitExceeded')]: 1 });
+    client.destroy();
+  });
+
+  it('closes an MQTT 3.1.1 device over its rate without acknowledging, so it keeps the message', async () => {
+    const g = await gateway({ MQTT_DEVICE_MESSAGE_RATE: '2:60' });
+    const { client } = await device(g.port, 'busy-4', 4);
+    for (const id of [1, 2]) {
+      client.send(publish('busy-4', id));
+      await client.next('puback');
+    }
+    client.send(publish('busy-4', 3));
+    await client.closed;
+    await expect(client.next('puback', 200)).rejects.toThrow();
+    expect(await g.count('geo')).toBe(2);
+  });
+
+  it('shares a tenant allowance between its devices', async () => {
+    const g = await gateway({ MQTT_TENANT_MESSAGE_RATE: '3:60' });
+    const a = await device(g.port, 'tenant-a', 5);
+    const b = await device(g.port, 'tenant-b', 5);
+    const codes = [];
+    for (const [client, serial, id] of [[a.client, 'tenant-a', 1], [b.client, 'tenant-b', 1], [a.client, 'tenant-a', 2], [b.client, 'tenant-b', 2]] as const) {
+      client.send(publish(serial, id));
+      codes.push((await client.next('puback')).reasonCode ?? 0);
+    }
+    expect(codes).toEqual([0, 0, 0, 0x97]);
+    a.client.destroy();
+    b.client.destroy();
+  });
+});
+
+describe('connection limits', () => {
+  it('refuses connections over the maximum: 0x97 in MQTT 5, 3 (server unavailable) in MQTT 3', async () => {
+    const g = await gateway({ MQTT_MAX_CONNECTIONS: 2 });
+    const first = await connectMqtt(g.port, { username: 'c-1', password: PASSWORD, clientId: 'c-1' });
+    const second = await connectMqtt(g.port, { username: 'c-2', password: PASSWORD, clientId: 'c-2' });
+    expect((await device(g.port, 'c-3', 5)).connack).toMatchObject({ reasonCode: 0x97 });
+    expect((await device(g.port, 'c-4', 4)).connack).toMatchObject({ returnCode: 3 });
+    await endAll(first);
+    await waitFor('a slot frees up', async () => (await device(g.port, 'c-5', 5)).connack.reasonCode === 0, 3_000, 100);
+    await endAll(second);
+  });
+
+  it('refuses connections over the rate per source address with 0x9F', async () => {
+    const g = await gateway({ MQTT_CONNECTION_RATE_PER_ADDRESS: '2:60' });
+    expect((await device(g.port, 'r-1', 5)).connack).toMatchObject({ reasonCode: 0 });
+    expect((await device(g.port, 'r-2', 5)).connack).toMatchObject({ reasonCode: 0 });
+    expect((await device(g.port, 'r-3', 5)).connack).toMatchObject({ reasonCode: 0x9f });
+    expect(await g.metrics.getSingleMetricAsString('flotilla_gateway_rejections_total')).toMatch(/reason="connection-rate"\} 1/);
+  });
+});
