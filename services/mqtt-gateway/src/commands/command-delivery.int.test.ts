@@ -37,6 +37,8 @@ describe('commands to devices', () => {
     expect(messages).toEqual([{ topic: 'acme/agent/cmd-1/Command/Wipe', payload: '{"wipe":"now"}', qos: 2 }]);
     expect((await last(DeviceCommandPushed, 'cmd-1'))?.data).toMatchObject({ commandId: 'c-wipe-1', taskId: 'task-c-wipe-1', qos: 2, gatewayId: 'gw-test', topic: 'acme/agent/cmd-1/Command/Wipe' });
     await waitFor('queue empty', async () => (await queued()) === 0);
+    expect(await g.metrics.getSingleMetricAsString('flotilla_gateway_messages_out_total')).toMatch(/qos="2"\} 1/);
+    expect(await g.metrics.getSingleMetricAsString('flotilla_gateway_command_delivery_seconds')).toMatch(/_count 1/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(messages).toHaveLength(1);
     await endAll(device);

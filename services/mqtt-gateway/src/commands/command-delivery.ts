@@ -105,6 +105,7 @@ export class CommandDelivery {
     const messageId = qos === 0 ? undefined : this.connection.outbound.open(qos, { message, event });
     if (qos > 0 && messageId === undefined) return message.nak(this.settings.retryUnsubscribedMs);
     this.connection.send({ cmd: 'publish', topic: rendered.topic, payload: rendered.payload, qos, retain: false, dup: false, ...(messageId === undefined ? {} : { messageId }) });
+    this.connection.deps.metrics.messagesOut.inc({ qos: String(qos) });
     await this.bus.publish(DeviceCommandPushed, {
       tenant: identity.tenant,
       subjectId: identity.deviceId,
@@ -120,6 +121,7 @@ export class CommandDelivery {
   async delivered(flight: InFlightCommand): Promise<void> {
     const identity = this.connection.identity!;
     await flight.message.ackAck();
+    this.connection.deps.metrics.deliverySeconds.observe((Date.now() - flight.event.occurredAt.getTime()) / 1000);
     await this.bus.publish(DeviceCommandDelivered, {
       tenant: identity.tenant,
       subjectId: identity.deviceId,

@@ -51,6 +51,8 @@ export interface ConnectionDeps {
 
 type Will = NonNullable<IConnectPacket['will']>;
 
+const ACKS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp']);
+
 /** One client connection: parses packets with mqtt-packet and hands each to its handler, in order. */
 export class MqttConnection {
   readonly id = randomUUID();
@@ -113,7 +115,10 @@ export class MqttConnection {
   /** Writes one packet in the protocol version of this connection. */
   send(packet: Packet): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
-    this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+    // A successful MQTT 5 ack goes out in its short form (Remaining Length 2, [MQTT-3.4.2-1]): mqtt-packet
+    // writes that only for an explicit 0, and some clients (paho-mqtt 1.6) cannot read the long form.
+    const short = this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined;
+    this.socket.write(mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion }));
   }
 
   /** CONNECT arrived in time: the deadline for it no longer applies (authentication may take a while). */

@@ -48,7 +48,8 @@ describe('device PUBLISH', () => {
     const client = await device('p-qos2', 5);
     const publish = { cmd: 'publish' as const, topic: geoTopic('p-qos2'), payload: position(1, 2, 1700000100), qos: 2 as const, messageId: 42, dup: false, retain: false };
     client.send(publish);
-    expect(await client.next('pubrec')).toMatchObject({ messageId: 42 });
+    // A successful MQTT 5 ack in its short form: no reason code, no properties [MQTT-3.5.2-1].
+    expect(await client.next('pubrec')).toMatchObject({ messageId: 42, length: 2 });
     client.send({ ...publish, dup: true });
     expect(await client.next('pubrec')).toMatchObject({ messageId: 42 });
     client.send({ cmd: 'pubrel', messageId: 42 });
