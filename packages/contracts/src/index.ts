@@ -13,3 +13,4 @@ export { DeviceCommand } from './commands/device-command.js';
 export { DeviceCommandIssued } from './commands/device-command-issued.js';
 export { DeviceCommandDelivered, DeviceCommandExpired, DeviceCommandPushed } from './commands/command-delivery-events.js';
 export { DeviceLimit, DeviceLimitExceeded } from './devices/device-limit-exceeded.js';
+export { RetainedMessage, retainedKey, retainedKeyFilters, retainedTopic } from './retained/retained-message.js';

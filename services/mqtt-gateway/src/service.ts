@@ -15,6 +15,8 @@ import { listenTcp } from './mqtt/listener.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
 import { GatewayLimits } from './limits/limits.js';
 import { busPresence } from './presence/presence.js';
+import { forwardRetainedChange } from './retained/retained-delivery.js';
+import { kvRetainedStore } from './retained/retained-store.js';
 
 /** Settings of {@link startMqttGateway} (the gateway part of its configuration). */
 export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'GATEWAY_ID' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_KEEPALIVE' | 'MQTT_RECEIVE_MAXIMUM'> &
@@ -41,6 +43,8 @@ export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
 export const PRESENCE_BUCKET = 'presence';
 /** Replica heartbeats; entries expire after the presence TTL. */
 export const REPLICAS_BUCKET = 'gateway-replicas';
+/** Retained messages (desired state) that services write and the gateway delivers. */
+export const RETAINED_BUCKET = 'retained';
 
 /** Starts the MQTT listener; device publishes become events on the bus. */
 export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningService & { port: number }> {
@@ -50,7 +54,9 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     { name: DEVICE_CREDENTIALS_BUCKET, description: 'device credentials (hashed), written by inventory' },
     { name: PRESENCE_BUCKET, description: 'the gateway connection holding each device' },
     { name: REPLICAS_BUCKET, description: 'gateway replica heartbeats', ttlMs: presenceTtlMs },
+    { name: RETAINED_BUCKET, description: 'retained messages by topic (desired state written by services)' },
   ]);
+  const retained = await kvRetainedStore(buckets.get(RETAINED_BUCKET)!, logger);
   const store = await kvCredentialStore(buckets.get(DEVICE_CREDENTIALS_BUCKET)!, logger);
   const authenticators: Authenticator[] = [];
   if (settings.GATEWAY_DEV_CREDENTIALS) {
@@ -104,12 +110,14 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       metrics,
       () => openConnections(),
     ),
+    retained,
     commands: commandSettings,
     deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
   });
   connections = () => hub.connections;
   openConnections = () => hub.connections.size;
   const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);
+  retained.onChange((_topic, message) => message && forwardRetainedChange(hub.connections, message));
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
   store.onChange((key) => {
     for (const connection of hub.connections) {
@@ -125,6 +133,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     async stop() {
       stopped = true;
       store.stop();
+      retained.stop();
       // Stop accepting first; the server's close completes only once every connection has ended.
       const closed = listener.close();
       await hub.closeAll();

@@ -8,9 +8,13 @@ import { topicMatches } from '../mqtt/topic-rules.js';
 
 /** A command sent to the device and not yet acknowledged by it. */
 export interface InFlightCommand {
+  kind: 'command';
   message: JsMsg;
   event: DeviceCommandIssued;
 }
+
+/** What an outbound QoS 1/2 PUBLISH carried: a queued command, or a retained message. */
+export type OutboundFlight = InFlightCommand | { kind: 'retained'; topic: string };
 
 /** Settings of command delivery. */
 export interface CommandDeliverySettings {
@@ -102,7 +106,7 @@ export class CommandDelivery {
     const granted = Math.max(-1, ...[...this.connection.subscriptions].filter(([filter]) => topicMatches(filter, rendered.topic)).map(([, qos]) => qos));
     if (granted < 0) return message.nak(this.settings.retryUnsubscribedMs);
     const qos = Math.min(rendered.qos, granted) as 0 | 1 | 2;
-    const messageId = qos === 0 ? undefined : this.connection.outbound.open(qos, { message, event });
+    const messageId = qos === 0 ? undefined : this.connection.outbound.open(qos, { kind: 'command', message, event });
     if (qos > 0 && messageId === undefined) return message.nak(this.settings.retryUnsubscribedMs);
     this.connection.send({ cmd: 'publish', topic: rendered.topic, payload: rendered.payload, qos, retain: false, dup: false, ...(messageId === undefined ? {} : { messageId }) });
     this.connection.deps.metrics.messagesOut.inc({ qos: String(qos) });

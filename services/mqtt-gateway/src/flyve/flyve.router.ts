@@ -27,6 +27,9 @@ export function flyveRouter(bus: Bus): DialectRouter {
     maySubscribe(identity, filter) {
       const normalized = filter.startsWith('/') ? filter.slice(1) : filter;
       if (normalized === 'FlyvemdmManifest/#' || /^FlyvemdmManifest\/Status\/[^+#]+$/.test(normalized)) return true;
+      // Its fleet's policy groups (flyve-mdm.md §A.1), once inventory has placed it in a fleet.
+      const fleet = identity.fleet === null ? undefined : `${identity.tenant}/fleet/${identity.fleet}/`;
+      if (fleet && normalized.startsWith(fleet) && /^(#|[^/+#]+(\/[^/+#]+)*(\/#)?)$/.test(normalized.slice(fleet.length))) return true;
       const own = `${identity.tenant}/agent/${identity.deviceId}/`;
       if (!normalized.startsWith(own)) return false;
       // Its own Command/ and Policy/ trees, exact or ending in '#'; a '+' could not widen it, but is not needed.

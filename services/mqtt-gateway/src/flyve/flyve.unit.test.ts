@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidTopicFilter, isValidTopicName } from '../mqtt/topic-rules.js';
+import { isValidTopicFilter, isValidTopicName, topicMatches } from '../mqtt/topic-rules.js';
 import { parseFlyveAgentTopic } from './flyve-topic.js';
 import { readGeolocation } from './geolocation.handler.js';
 
@@ -45,5 +45,22 @@ describe('MQTT topic rules', () => {
   it('accepts filters with whole-level wildcards only [MQTT-4.7.1-2/3]', () => {
     for (const filter of ['#', '+', 'a/+/c', 'a/#', '+/+/#', '/a']) expect(isValidTopicFilter(filter)).toBe(true);
     for (const filter of ['', 'a#', 'a/#/b', 'a+', 'a/b+/c', '#/a']) expect(isValidTopicFilter(filter)).toBe(false);
+  });
+
+  it('matches topics to filters as MQTT does [MQTT-4.7]', () => {
+    const cases: [string, string, boolean][] = [
+      ['a/b/c', 'a/b/c', true],
+      ['a/+/c', 'a/b/c', true],
+      ['a/+', 'a/b/c', false],
+      ['a/#', 'a/b/c', true],
+      ['a/#', 'a', true],
+      ['#', 'a/b', true],
+      ['+/+', '/b', true],
+      ['#', '$SYS/x', false],
+      ['+/x', '$SYS/x', false],
+      ['$SYS/#', '$SYS/x', true],
+      ['a/b', 'a/b/c', false],
+    ];
+    for (const [filter, topic, expected] of cases) expect([filter, topic, topicMatches(filter, topic)]).toEqual([filter, topic, expected]);
   });
 });

@@ -8,9 +8,10 @@ import type { Authenticator, Identity } from '../auth/authenticator.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
-import type { CommandDelivery, CommandDeliverySettings, InFlightCommand } from '../commands/command-delivery.js';
+import type { CommandDelivery, CommandDeliverySettings, OutboundFlight } from '../commands/command-delivery.js';
 import { OutboundWindow } from '../commands/outbound-window.js';
 import type { GatewayLimits } from '../limits/limits.js';
+import type { RetainedStore } from '../retained/retained-store.js';
 import type { ClientIds } from './client-ids.js';
 import type { DialectRouter } from './dialect-router.js';
 import { dispatch } from './handlers/dispatch.js';
@@ -43,6 +44,7 @@ export interface ConnectionDeps {
   limits: ConnectionLimits;
   /** Connection and message quotas. */
   quotas: GatewayLimits;
+  retained: RetainedStore;
   commands: CommandDeliverySettings;
   /** Starts delivering the device's queued commands (at its first subscription). */
   deliverCommands(connection: MqttConnection): CommandDelivery;
@@ -66,8 +68,8 @@ export class MqttConnection {
   readonly inFlight = new Set<number>();
   /** QoS 2 packet ids acknowledged with PUBREC and waiting for PUBREL [MQTT-4.3.3]. */
   readonly awaitingRelease = new Set<number>();
-  /** Outbound QoS 1/2 PUBLISHes (commands) the client has not completed; sized at connect. */
-  outbound = new OutboundWindow<InFlightCommand>(20);
+  /** Outbound QoS 1/2 PUBLISHes (commands, retained messages) the client has not completed. */
+  outbound = new OutboundWindow<OutboundFlight>(20);
   /** Delivery of queued commands, from the first granted subscription on. */
   commands: CommandDelivery | undefined;
   /** Acks leave in the order their PUBLISHes arrived [MQTT-4.6.0-2]. */

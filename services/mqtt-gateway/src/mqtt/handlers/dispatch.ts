@@ -1,5 +1,5 @@
 import type { Packet } from 'mqtt-packet';
-import type { InFlightCommand } from '../../commands/command-delivery.js';
+import type { OutboundFlight } from '../../commands/command-delivery.js';
 import { ADMISSION_CODES } from '../../limits/limits.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../reason-codes.js';
@@ -8,8 +8,8 @@ import { handlePublish, handlePubrel } from './publish.handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
 
 /** The device completed an outbound flow; an ack for an unknown packet id is ignored. */
-function acknowledged(connection: MqttConnection, flight: InFlightCommand | undefined): void {
-  if (!flight || !connection.commands) return;
+function acknowledged(connection: MqttConnection, flight: OutboundFlight | undefined): void {
+  if (flight?.kind !== 'command' || !connection.commands) return;
   connection.commands.delivered(flight).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not record command delivery'));
 }
 

@@ -2,6 +2,7 @@ import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.js';
 import { isValidTopicFilter } from '../topic-rules.js';
+import { deliverRetainedOnSubscribe } from '../../retained/retained-delivery.js';
 
 /**
  * SUBSCRIBE [MQTT-3.8]: each filter is checked for syntax and against the dialect's rules; refused ones
@@ -24,7 +25,14 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     connection.subscriptions.set(topic, qos);
     return qos;
   });
-  connection.ackChain = connection.ackChain.then(() => connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted }));
+  connection.ackChain = connection.ackChain.then(async () => {
+    connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
+    // Retained messages of each granted filter follow its SUBACK [MQTT-3.3.1-6].
+    for (const [index, { topic }] of packet.subscriptions.entries()) {
+      const qos = granted[index]!;
+      if (qos <= 2) await deliverRetainedOnSubscribe(connection, topic, qos).catch((error: unknown) => connection.logger.warn({ err: error, topic }, 'retained delivery failed'));
+    }
+  });
   if (!connection.commands && connection.subscriptions.size > 0) {
     // Commands flow once the device listens; they wait in the queue until then.
     connection.commands = connection.deps.deliverCommands(connection);

@@ -1,0 +1,31 @@
+import type { RetainedMessage } from '@flotilla/contracts';
+import type { MqttConnection } from '../mqtt/connection.js';
+import { topicMatches } from '../mqtt/topic-rules.js';
+
+/**
+ * Sends `message` to `connection` at the lower of its QoS and `grantedQos`, if the device may receive
+ * its topic now (rules are checked at delivery, not only at SUBSCRIBE: hardening §3.4). A QoS 1/2
+ * message with no free packet id goes out at QoS 0.
+ */
+export function sendRetained(connection: MqttConnection, message: RetainedMessage, grantedQos: number, retain: boolean): void {
+  const identity = connection.identity;
+  if (!identity || connection.state !== 'connected' || !connection.deps.routerFor(identity).maySubscribe(identity, message.topic)) return;
+  let qos = Math.min(message.qos, grantedQos) as 0 | 1 | 2;
+  const messageId = qos === 0 ? undefined : connection.outbound.open(qos, { kind: 'retained', topic: message.topic });
+  if (messageId === undefined) qos = 0;
+  connection.send({ cmd: 'publish', topic: message.topic, payload: Buffer.from(message.payload, 'base64'), qos, retain, dup: false, ...(messageId === undefined ? {} : { messageId }) });
+  connection.deps.metrics.messagesOut.inc({ qos: String(qos) });
+}
+
+/** Retained messages for a new subscription, flagged retained [MQTT-3.3.1-8]. */
+export async function deliverRetainedOnSubscribe(connection: MqttConnection, filter: string, grantedQos: number): Promise<void> {
+  for (const message of await connection.deps.retained.matching(filter)) sendRetained(connection, message, grantedQos, true);
+}
+
+/** A retained message changed: connected subscribers get it as a live message (retain flag 0, [MQTT-3.3.1-9]). */
+export function forwardRetainedChange(connections: Iterable<MqttConnection>, message: RetainedMessage): void {
+  for (const connection of connections) {
+    const granted = Math.max(-1, ...[...connection.subscriptions].filter(([filter]) => topicMatches(filter, message.topic)).map(([, qos]) => qos));
+    if (granted >= 0) sendRetained(connection, message, granted, false);
+  }
+}
