@@ -1,4 +1,4 @@
-import { gatewayConfig } from '@flotilla/mqtt-gateway';
+import { checkTlsSettings, gatewayConfig } from '@flotilla/mqtt-gateway';
 import { z } from 'zod';
 
 const optionalUrl = (pattern: RegExp, expected: string) =>
@@ -20,6 +20,6 @@ export const platformConfig = gatewayConfig.extend({
   FLOTILLA_EMBEDDED: z.enum(['auto', 'never']).default('auto'),
   /** Prefix of every service schema (`geo` → `<prefix>geo`); empty in production. */
   DB_SCHEMA_PREFIX: z.string().regex(/^([a-z][a-z0-9_]{0,20})?$/).default(''),
-});
+}).superRefine(checkTlsSettings);
 /** Parsed {@link platformConfig}. */
 export type PlatformConfig = z.output<typeof platformConfig>;

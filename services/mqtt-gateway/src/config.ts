@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { rateLimitSetting } from './limits/limits.js';
 
+/** A port that is off unless set. */
+const optionalPort = z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional();
+
 /** Environment of the MQTT gateway. */
 export const gatewayConfig = baseServiceConfig.extend({
   HTTP_PORT: baseServiceConfig.shape.HTTP_PORT.default(8081),
@@ -29,10 +32,42 @@ export const gatewayConfig = baseServiceConfig.extend({
   /** New connections per replica, and per source address; empty: no limit. */
   MQTT_CONNECTION_RATE: rateLimitSetting(z.string()).default(''),
   MQTT_CONNECTION_RATE_PER_ADDRESS: rateLimitSetting(z.string()).default(''),
+  /** MQTT over TLS (usually 8883); unset: off. */
+  MQTT_TLS_PORT: optionalPort,
+  /** PEM server certificate (with intermediates) and key, for TLS and secure WebSocket. */
+  MQTT_TLS_CERT_FILE: z.string().optional(),
+  MQTT_TLS_KEY_FILE: z.string().optional(),
+  /** PEM CA that device certificates must chain to (mutual TLS). */
+  MQTT_TLS_CA_FILE: z.string().optional(),
+  /** Require a client certificate on the TLS port; devices are then identified by its fingerprint. */
+  MQTT_TLS_CLIENT_CERTS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  MQTT_TLS_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** MQTT over WebSocket (usually 8083) and over secure WebSocket (usually 8084); unset: off. */
+  MQTT_WS_PORT: optionalPort,
+  MQTT_WSS_PORT: optionalPort,
+  MQTT_WS_PATH: z.string().startsWith('/').default('/mqtt'),
   /** How long a command sent to a device may wait for its PUBACK/PUBCOMP before it is offered again. */
   MQTT_COMMAND_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */
   MQTT_PRESENCE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });
+
+/** The rules between the TLS settings, for every configuration that includes the gateway's. */
+export function checkTlsSettings(
+  config: Pick<GatewayConfig, 'MQTT_TLS_PORT' | 'MQTT_WSS_PORT' | 'MQTT_TLS_CERT_FILE' | 'MQTT_TLS_KEY_FILE' | 'MQTT_TLS_CLIENT_CERTS' | 'MQTT_TLS_CA_FILE'>,
+  context: z.RefinementCtx,
+): void {
+  if ((config.MQTT_TLS_PORT !== undefined || config.MQTT_WSS_PORT !== undefined) && (!config.MQTT_TLS_CERT_FILE || !config.MQTT_TLS_KEY_FILE)) {
+    context.addIssue({ code: 'custom', path: ['MQTT_TLS_CERT_FILE'], message: 'MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE are required with MQTT_TLS_PORT or MQTT_WSS_PORT' });
+  }
+  if (config.MQTT_TLS_CLIENT_CERTS && !config.MQTT_TLS_CA_FILE) {
+    // Without a CA, any certificate from a public root would be accepted.
+    context.addIssue({ code: 'custom', path: ['MQTT_TLS_CA_FILE'], message: 'MQTT_TLS_CA_FILE is required with MQTT_TLS_CLIENT_CERTS=true' });
+  }
+}
+
+/** The gateway configuration with the rules between its TLS settings checked. */
+export const checkedGatewayConfig = gatewayConfig.superRefine(checkTlsSettings);
+
 /** Parsed {@link gatewayConfig}. */
 export type GatewayConfig = z.output<typeof gatewayConfig>;

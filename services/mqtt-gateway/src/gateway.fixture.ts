@@ -2,6 +2,9 @@ import type { DeviceCredential } from '@flotilla/contracts';
 import { startServiceInProcess } from '@flotilla/testing';
 import { DEVICE_CREDENTIALS_BUCKET, startMqttGateway, type GatewaySettings } from './service.js';
 
+/** Largest MQTT packet of a test gateway (also the WebSocket frame limit in tests). */
+export const TEST_MAX_PACKET_SIZE = 4096;
+
 /** Device password of the test tenant `acme`. */
 export const PASSWORD = 'correct-horse-battery';
 
@@ -13,7 +16,7 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {},
       MQTT_PORT: 0,
       GATEWAY_ID: 'gw-test',
       GATEWAY_DEV_CREDENTIALS: `acme:${PASSWORD}`,
-      MQTT_MAX_PACKET_SIZE: 4096,
+      MQTT_MAX_PACKET_SIZE: TEST_MAX_PACKET_SIZE,
       MQTT_CONNECT_TIMEOUT_MS: 1_000,
       MQTT_MAX_KEEPALIVE: 1_200,
       MQTT_RECEIVE_MAXIMUM: 10,

@@ -1,5 +1,5 @@
 import { runStandalone } from '@flotilla/service-kit';
-import { gatewayConfig } from './config.js';
+import { checkedGatewayConfig } from './config.js';
 import { startMqttGateway } from './service.js';
 
-await runStandalone('mqtt-gateway', gatewayConfig, (context, config) => startMqttGateway(context, config));
+await runStandalone('mqtt-gateway', checkedGatewayConfig, (context, config) => startMqttGateway(context, config));

@@ -10,8 +10,8 @@ import { routerFor } from './dialects.js';
 import { gatewayMetrics } from './metrics.js';
 import { ClientIds } from './mqtt/client-ids.js';
 import type { MqttConnection } from './mqtt/connection.js';
-import { createConnectionHub } from './mqtt/connection-hub.js';
-import { listenTcp } from './mqtt/listener.js';
+import { createConnectionHub, type ConnectionHub } from './mqtt/connection-hub.js';
+import { SCHEMES, startListeners } from './mqtt/listeners.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
 import { GatewayLimits } from './limits/limits.js';
 import { busPresence } from './presence/presence.js';
@@ -34,6 +34,15 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_MAX_CONNECTIONS'
       | 'MQTT_CONNECTION_RATE'
       | 'MQTT_CONNECTION_RATE_PER_ADDRESS'
+      | 'MQTT_TLS_PORT'
+      | 'MQTT_TLS_CERT_FILE'
+      | 'MQTT_TLS_KEY_FILE'
+      | 'MQTT_TLS_CA_FILE'
+      | 'MQTT_TLS_CLIENT_CERTS'
+      | 'MQTT_TLS_HANDSHAKE_TIMEOUT_MS'
+      | 'MQTT_WS_PORT'
+      | 'MQTT_WSS_PORT'
+      | 'MQTT_WS_PATH'
     >
   >;
 
@@ -46,8 +55,11 @@ export const REPLICAS_BUCKET = 'gateway-replicas';
 /** Retained messages (desired state) that services write and the gateway delivers. */
 export const RETAINED_BUCKET = 'retained';
 
-/** Starts the MQTT listener; device publishes become events on the bus. */
-export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningService & { port: number }> {
+/** A running gateway: its TCP port, the port of every listener by kind, and its connections. */
+export type RunningGateway = RunningService & { port: number; ports: Partial<Record<keyof typeof SCHEMES, number>>; hub: ConnectionHub };
+
+/** Starts the MQTT listeners; device publishes become events on the bus. */
+export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningGateway> {
   const logger = context.logger.child({ service: 'mqtt-gateway', gateway: settings.GATEWAY_ID });
   const presenceTtlMs = settings.MQTT_PRESENCE_TTL_MS ?? 15_000;
   const buckets = await context.bus.ensureBuckets([
@@ -116,7 +128,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
   });
   connections = () => hub.connections;
   openConnections = () => hub.connections.size;
-  const listener = await listenTcp(hub, settings.MQTT_HOST, settings.MQTT_PORT);
+  const listeners = await startListeners(hub, settings, metrics, logger);
   retained.onChange((_topic, message) => message && forwardRetainedChange(hub.connections, message));
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
   store.onChange((key) => {
@@ -127,15 +139,17 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
   let stopped = false;
   return {
     name: 'mqtt-gateway',
-    port: listener.address.port,
-    endpoints: [`mqtt://${settings.MQTT_HOST}:${listener.address.port}`],
+    hub,
+    port: listeners.tcp.address.port,
+    ports: Object.fromEntries(Object.entries(listeners).map(([kind, listener]) => [kind, listener.address.port])),
+    endpoints: Object.entries(listeners).map(([kind, listener]) => `${SCHEMES[kind as keyof typeof SCHEMES]}://${settings.MQTT_HOST}:${listener.address.port}${kind.startsWith('ws') ? (settings.MQTT_WS_PATH ?? '/mqtt') : ''}`),
     ready: () => !stopped && !context.bus.connection.nc.isClosed(),
     async stop() {
       stopped = true;
       store.stop();
       retained.stop();
-      // Stop accepting first; the server's close completes only once every connection has ended.
-      const closed = listener.close();
+      // Stop accepting first; a server's close completes only once every connection has ended.
+      const closed = Promise.all(Object.values(listeners).map((listener) => listener.close()));
       await hub.closeAll();
       await closed;
       await presence.settled();

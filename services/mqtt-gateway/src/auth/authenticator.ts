@@ -16,6 +16,11 @@ export interface ConnectCredentials {
   clientId: string;
   username: string | undefined;
   password: Buffer | undefined;
+  /**
+   * SHA-256 fingerprint (lowercase hex, no colons) of the client certificate the TLS layer verified;
+   * absent without TLS, without a client certificate, or when the certificate did not verify.
+   */
+  certificateFingerprint?: string | undefined;
 }
 
 /** Decides who a connection is; `undefined` means refused (unknown user and wrong password alike). */

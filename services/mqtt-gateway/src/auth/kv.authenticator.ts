@@ -22,6 +22,9 @@ function identityOf(record: DeviceCredential, key: string): Identity {
  * 2. username + password: a `username-password` record (Flyve), else basic credentials by client id;
  * 3. username alone: an access token (ThingsBoard), else basic credentials by client id;
  * 4. neither: basic credentials by client id alone.
+ * Before these, a client certificate verified by the TLS listener is looked up by its SHA-256
+ * fingerprint (`x509` records): the device is the certificate, never its subject CN, which a fake CA
+ * with the same DN could copy (hardening §3.3). Without a record, the modes above still apply.
  * An unknown identity gets the same answer as a wrong secret, and the work of a wrong generated secret
  * (SHA-256); only a known basic credential with a chosen password costs a scrypt verification.
  */
@@ -37,6 +40,12 @@ export function kvAuthenticator(store: CredentialStore): Authenticator {
   };
   return {
     async authenticate(c) {
+      if (c.certificateFingerprint) {
+        const key = credentialKey.x509(c.certificateFingerprint);
+        const record = await store.get(key);
+        // The client id is free unless the record pins one, as for the other kinds.
+        if (record && record.kind === 'x509' && !record.revoked && (record.clientId === null || record.clientId === c.clientId)) return identityOf(record, key);
+      }
       if (WATSON_CLIENT_ID.test(c.clientId) && c.username === 'use-token-auth') return byClientId(c);
       if (c.username && c.password && c.password.length > 0) {
         const key = credentialKey.username(c.username);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import type { IConnectPacket } from 'mqtt-packet';
 import type { MqttConnection } from '../connection.js';
 import { ConnackV3, ReasonCode } from '../reason-codes.js';
@@ -29,7 +30,10 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   }
   // Failures count per source address and per identity; a locked one is refused before any lookup.
   const throttleKeys = [`ip:${connection.socket.remoteAddress ?? 'unknown'}`, `id:${packet.username ?? clientId}`];
-  const identity = throttle.isLocked(throttleKeys) ? undefined : await authenticator.authenticate({ clientId, username: packet.username, password: packet.password });
+  // Only a certificate that chained to the listener's CA identifies a device (hardening §3.3).
+  const { socket } = connection;
+  const certificateFingerprint = socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate().fingerprint256?.replace(/:/g, '').toLowerCase() : undefined;
+  const identity = throttle.isLocked(throttleKeys) ? undefined : await authenticator.authenticate({ clientId, username: packet.username, password: packet.password, certificateFingerprint });
   if (!identity) {
     metrics.authFailures.inc();
     throttle.failed(throttleKeys);

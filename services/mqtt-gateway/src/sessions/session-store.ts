@@ -1,0 +1,49 @@
+import type { KV } from '@nats-io/kv';
+import { z } from 'zod';
+
+/** A persistent MQTT session as kept in the `mqtt-sessions` bucket, so any replica can resume it. */
+export const StoredSession = z.object({
+  version: z.literal(1),
+  clientId: z.string(),
+  tenant: z.string(),
+  deviceId: z.string(),
+  subscriptions: z.array(z.object({ filter: z.string(), qos: z.number().int().min(0).max(2) })),
+  /** Seconds the session outlives its connection. */
+  expirySeconds: z.number().int().min(0),
+  /** Null while connected. */
+  disconnectedAt: z.coerce.date().nullable(),
+});
+/** One of {@link StoredSession}. */
+export type StoredSession = z.infer<typeof StoredSession>;
+
+const keyOf = (clientId: string) => `c.${Buffer.from(clientId, 'utf8').toString('base64url') || '-'}`;
+
+/** Sessions by client id in KV. */
+export class SessionStore {
+  constructor(
+    private readonly kv: KV,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The session of `clientId`, unless there is none or it has expired (an expired one is removed). */
+  async load(clientId: string): Promise<StoredSession | undefined> {
+    const entry = await this.kv.get(keyOf(clientId));
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const parsed = StoredSession.safeParse(entry.json());
+    if (!parsed.success) return undefined;
+    const session = parsed.data;
+    if (session.disconnectedAt && session.disconnectedAt.getTime() + session.expirySeconds * 1000 <= this.now().getTime()) {
+      await this.kv.delete(keyOf(clientId), { previousSeq: entry.revision }).catch(() => undefined);
+      return undefined;
+    }
+    return session;
+  }
+
+  async save(session: StoredSession): Promise<void> {
+    await this.kv.put(keyOf(session.clientId), JSON.stringify(session));
+  }
+
+  async discard(clientId: string): Promise<void> {
+    await this.kv.delete(keyOf(clientId));
+  }
+}
