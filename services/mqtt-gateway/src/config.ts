@@ -48,6 +48,8 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_WS_PATH: z.string().startsWith('/').default('/mqtt'),
   /** How long a command sent to a device may wait for its PUBACK/PUBCOMP before it is offered again. */
   MQTT_COMMAND_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(300_000),
+  /** Longest a session outlives its connection (MQTT 3 clean session 0 gets exactly this), in seconds. */
+  MQTT_MAX_SESSION_EXPIRY: z.coerce.number().int().min(0).default(7 * 24 * 3600),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */
   MQTT_PRESENCE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });

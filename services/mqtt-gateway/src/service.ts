@@ -17,6 +17,7 @@ import { GatewayLimits } from './limits/limits.js';
 import { busPresence } from './presence/presence.js';
 import { forwardRetainedChange } from './retained/retained-delivery.js';
 import { kvRetainedStore } from './retained/retained-store.js';
+import { SessionStore } from './sessions/session-store.js';
 
 /** Settings of {@link startMqttGateway} (the gateway part of its configuration). */
 export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'GATEWAY_ID' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS' | 'MQTT_MAX_KEEPALIVE' | 'MQTT_RECEIVE_MAXIMUM'> &
@@ -43,6 +44,7 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_WS_PORT'
       | 'MQTT_WSS_PORT'
       | 'MQTT_WS_PATH'
+      | 'MQTT_MAX_SESSION_EXPIRY'
     >
   >;
 
@@ -52,6 +54,8 @@ export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
 export const PRESENCE_BUCKET = 'presence';
 /** Replica heartbeats; entries expire after the presence TTL. */
 export const REPLICAS_BUCKET = 'gateway-replicas';
+/** Persistent MQTT sessions, so any replica can resume them. */
+export const SESSIONS_BUCKET = 'mqtt-sessions';
 /** Retained messages (desired state) that services write and the gateway delivers. */
 export const RETAINED_BUCKET = 'retained';
 
@@ -62,11 +66,14 @@ export type RunningGateway = RunningService & { port: number; ports: Partial<Rec
 export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningGateway> {
   const logger = context.logger.child({ service: 'mqtt-gateway', gateway: settings.GATEWAY_ID });
   const presenceTtlMs = settings.MQTT_PRESENCE_TTL_MS ?? 15_000;
+  const maxSessionExpiry = settings.MQTT_MAX_SESSION_EXPIRY ?? 7 * 24 * 3600;
   const buckets = await context.bus.ensureBuckets([
     { name: DEVICE_CREDENTIALS_BUCKET, description: 'device credentials (hashed), written by inventory' },
     { name: PRESENCE_BUCKET, description: 'the gateway connection holding each device' },
     { name: REPLICAS_BUCKET, description: 'gateway replica heartbeats', ttlMs: presenceTtlMs },
     { name: RETAINED_BUCKET, description: 'retained messages by topic (desired state written by services)' },
+    // A session not resumed within its expiry is gone; entries a day past the longest expiry are removed.
+    { name: SESSIONS_BUCKET, description: 'persistent MQTT sessions', ttlMs: (maxSessionExpiry + 24 * 3600) * 1000 },
   ]);
   const retained = await kvRetainedStore(buckets.get(RETAINED_BUCKET)!, logger);
   const store = await kvCredentialStore(buckets.get(DEVICE_CREDENTIALS_BUCKET)!, logger);
@@ -123,6 +130,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       () => openConnections(),
     ),
     retained,
+    sessions: { store: new SessionStore(buckets.get(SESSIONS_BUCKET)!), maxExpirySeconds: maxSessionExpiry },
     commands: commandSettings,
     deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
   });

@@ -12,6 +12,9 @@ import type { CommandDelivery, CommandDeliverySettings, OutboundFlight } from '.
 import { OutboundWindow } from '../commands/outbound-window.js';
 import type { GatewayLimits } from '../limits/limits.js';
 import type { RetainedStore } from '../retained/retained-store.js';
+import type { SessionState } from '../sessions/session-lifecycle.js';
+import { endSession } from '../sessions/session-lifecycle.js';
+import type { SessionStore } from '../sessions/session-store.js';
 import type { ClientIds } from './client-ids.js';
 import type { DialectRouter } from './dialect-router.js';
 import { dispatch } from './handlers/dispatch.js';
@@ -45,6 +48,7 @@ export interface ConnectionDeps {
   /** Connection and message quotas. */
   quotas: GatewayLimits;
   retained: RetainedStore;
+  sessions: { store: SessionStore; maxExpirySeconds: number };
   commands: CommandDeliverySettings;
   /** Starts delivering the device's queued commands (at its first subscription). */
   deliverCommands(connection: MqttConnection): CommandDelivery;
@@ -70,6 +74,8 @@ export class MqttConnection {
   readonly awaitingRelease = new Set<number>();
   /** Outbound QoS 1/2 PUBLISHes (commands, retained messages) the client has not completed. */
   outbound = new OutboundWindow<OutboundFlight>(20);
+  /** Set at CONNECT; a session with an expiry is stored in KV and outlives the connection. */
+  session: SessionState | undefined;
   /** Delivery of queued commands, from the first granted subscription on. */
   commands: CommandDelivery | undefined;
   /** Acks leave in the order their PUBLISHes arrived [MQTT-4.6.0-2]. */
@@ -152,6 +158,7 @@ export class MqttConnection {
     if (wasConnected) this.deps.clientIds.release(this);
     // Unacknowledged commands stay queued in JetStream for the next connection.
     this.commands?.stop();
+    if (wasConnected) endSession(this);
     this.outbound.clear();
     if (wasConnected && this.identity) {
       this.deps.metrics.connections.dec({ dialect: this.identity.dialect });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { IConnectPacket } from 'mqtt-packet';
+import { OutboundWindow } from '../../commands/outbound-window.js';
+import { openSession } from '../../sessions/session-lifecycle.js';
+import { deliverRetainedOnSubscribe } from '../../retained/retained-delivery.js';
 import type { MqttConnection } from '../connection.js';
 import { ConnackV3, ReasonCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topic-rules.js';
@@ -51,6 +54,10 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
     // A client id is bound to the device that holds it: no takeover of another device's session.
     return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} is held by another device`);
   }
+  const session = await openSession(connection, packet, connection.deps.sessions.store, connection.deps.sessions.maxExpirySeconds);
+  if (session === 'conflict') return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} has another device's session`);
+  // Never more outbound QoS 1/2 in flight than the client accepts [MQTT-3.3.4-7].
+  connection.outbound = new OutboundWindow(Math.min(packet.properties?.receiveMaximum ?? 65_535, connection.outbound.limit));
   const requested = packet.keepalive ?? 0;
   const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
   connection.will = packet.will;
@@ -60,7 +67,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
       ? {
           cmd: 'connack',
           reasonCode: ReasonCode.success,
-          sessionPresent: false,
+          sessionPresent: session.present,
           properties: {
             receiveMaximum: limits.receiveMaximum,
             maximumPacketSize: limits.maxPacketSize,
@@ -71,11 +78,25 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
             wildcardSubscriptionAvailable: true,
             ...(keepAlive !== requested ? { serverKeepAlive: keepAlive } : {}),
             ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+            ...(session.grantedExpirySeconds !== undefined ? { sessionExpiryInterval: session.grantedExpirySeconds } : {}),
           },
         }
-      : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: false },
+      : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: session.present },
   );
   metrics.connections.inc({ dialect: identity.dialect });
   connection.startKeepAlive(keepAlive);
   connection.deps.presence.connected(connection);
+  if (session.present && connection.subscriptions.size > 0) resumeSubscriptions(connection);
+}
+
+/**
+ * A resumed session's subscriptions receive again what is queued for them (commands) and the current
+ * retained state, which may have changed while the device was away; the device sends no SUBSCRIBE.
+ */
+function resumeSubscriptions(connection: MqttConnection): void {
+  connection.commands = connection.deps.deliverCommands(connection);
+  connection.commands.start().catch((error: unknown) => connection.logger.error({ err: error }, 'could not start command delivery'));
+  for (const [filter, qos] of connection.subscriptions) {
+    deliverRetainedOnSubscribe(connection, filter, qos).catch((error: unknown) => connection.logger.warn({ err: error, filter }, 'retained delivery failed'));
+  }
 }

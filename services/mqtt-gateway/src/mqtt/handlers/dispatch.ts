@@ -42,9 +42,16 @@ export async function dispatch(connection: MqttConnection, packet: Packet): Prom
       return handleUnsubscribe(connection, packet);
     case 'pingreq':
       return connection.send({ cmd: 'pingresp' });
-    case 'disconnect':
+    case 'disconnect': {
+      // MQTT 5 lets the client change the session's expiry as it leaves, except from 0 [MQTT-3.14.2-2].
+      const expiry = packet.properties?.sessionExpiryInterval;
+      if (expiry !== undefined && connection.session) {
+        if (connection.session.expirySeconds === 0 && expiry > 0) return connection.close('protocol-error', ReasonCode.protocolError, 'session expiry set at DISCONNECT');
+        connection.session.expirySeconds = Math.min(expiry, connection.deps.sessions.maxExpirySeconds);
+      }
       // MQTT 5 reason 0x04 asks the server to publish the will all the same [MQTT-3.14.4-3].
       return connection.close(packet.reasonCode === 0x04 ? 'socket-error' : 'client-disconnect');
+    }
     case 'puback':
       return acknowledged(connection, connection.outbound.acknowledge(packet.messageId ?? 0));
     case 'pubrec': {

@@ -3,6 +3,7 @@ import type { MqttConnection } from '../connection.js';
 import { ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.js';
 import { isValidTopicFilter } from '../topic-rules.js';
 import { deliverRetainedOnSubscribe } from '../../retained/retained-delivery.js';
+import { saveSession } from '../../sessions/session-lifecycle.js';
 
 /**
  * SUBSCRIBE [MQTT-3.8]: each filter is checked for syntax and against the dialect's rules; refused ones
@@ -25,6 +26,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     connection.subscriptions.set(topic, qos);
     return qos;
   });
+  saveSession(connection);
   connection.ackChain = connection.ackChain.then(async () => {
     connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
     // Retained messages of each granted filter follow its SUBACK [MQTT-3.3.1-6].
@@ -43,6 +45,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
 /** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
 export function handleUnsubscribe(connection: MqttConnection, packet: IUnsubscribePacket): void {
   const codes = packet.unsubscriptions.map((topic) => (connection.subscriptions.delete(topic) ? ReasonCode.success : 0x11));
+  saveSession(connection);
   connection.ackChain = connection.ackChain.then(() =>
     connection.send(connection.protocolVersion === 5 ? { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes } : { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] }),
   );
