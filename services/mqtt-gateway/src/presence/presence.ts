@@ -50,6 +50,14 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
       id: `${entry.gatewayId}:${entry.connectionId}:disconnected`,
       data: { deviceId: entry.deviceId, dialect: Dialect.parse(entry.dialect), clientId: entry.clientId, gatewayId: entry.gatewayId, reason, disconnectedAt: new Date() },
     });
+  // MQTT 5 will delay: wills waiting to be published, cancelled when their device connects again.
+  const pendingWills = new Map<string, { timer: NodeJS.Timeout; publish: () => void }>();
+  const deviceKey = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
+  const cancelWill = (tenant: string, deviceId: string) => {
+    const key = deviceKey(tenant, deviceId);
+    clearTimeout(pendingWills.get(key)?.timer);
+    pendingWills.delete(key);
+  };
   const registry = await presenceRegistry({
     presence: options.buckets.presence,
     replicas: options.buckets.replicas,
@@ -58,6 +66,7 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
     logger,
     events: {
       claimed(entry) {
+        cancelWill(entry.tenant, entry.deviceId);
         for (const connection of options.connections()) {
           const identity = connection.identity;
           if (connection.state === 'connected' && identity?.tenant === entry.tenant && identity.deviceId === entry.deviceId && connection.id !== entry.connectionId) {
@@ -74,6 +83,7 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
   return {
     connected(connection) {
       const { tenant, deviceId, dialect } = connection.identity!;
+      cancelWill(tenant, deviceId);
       const connectedAt = new Date();
       track(
         bus.publish(DeviceConnected, {
@@ -93,12 +103,33 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
       if (will) {
         // The will goes through the same rules as a live publish; it was also checked at CONNECT.
         const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
-        track(routeDeviceMessage(connection, { topic: will.topic, payload, qos: will.qos ?? 0, retain: will.retain ?? false }), 'Last Will');
+        const publish = () => track(routeDeviceMessage(connection, { topic: will.topic, payload, qos: will.qos ?? 0, retain: will.retain ?? false }), 'Last Will');
+        // Published after the will delay or when the session ends, whichever comes first [MQTT-3.1.3-9].
+        const delaySeconds = Math.min(will.properties?.willDelayInterval ?? 0, connection.session?.expirySeconds ?? 0);
+        if (delaySeconds <= 0) publish();
+        else {
+          const key = deviceKey(tenant, deviceId);
+          cancelWill(tenant, deviceId);
+          const timer = setTimeout(() => {
+            pendingWills.delete(key);
+            publish();
+          }, delaySeconds * 1000);
+          pendingWills.set(key, { timer, publish });
+        }
       }
     },
     async settled() {
       await Promise.all([...pending]);
     },
-    stop: () => registry.stop(),
+    async stop() {
+      // This replica is going away: its delayed wills are published now rather than never.
+      for (const { timer, publish } of pendingWills.values()) {
+        clearTimeout(timer);
+        publish();
+      }
+      pendingWills.clear();
+      await Promise.all([...pending]);
+      await registry.stop();
+    },
   };
 }
