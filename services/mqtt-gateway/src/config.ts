@@ -23,6 +23,8 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   MQTT_MAX_KEEPALIVE: z.coerce.number().int().min(1).max(65_535).default(1_200),
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(100),
+  /** Topic aliases an MQTT 5 client may set on a connection; 0 refuses them. */
+  MQTT_TOPIC_ALIAS_MAXIMUM: z.coerce.number().int().min(0).max(65_535).default(32),
   /** Messages per device, `capacity:seconds[,…]` (ThingsBoard's default for devices); empty: no limit. Per replica. */
   MQTT_DEVICE_MESSAGE_RATE: rateLimitSetting(z.string()).default('200:1,6000:60'),
   /** Messages per tenant, likewise; empty: no limit. */

@@ -45,6 +45,7 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_WSS_PORT'
       | 'MQTT_WS_PATH'
       | 'MQTT_MAX_SESSION_EXPIRY'
+      | 'MQTT_TOPIC_ALIAS_MAXIMUM'
     >
   >;
 
@@ -115,6 +116,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       connectTimeoutMs: settings.MQTT_CONNECT_TIMEOUT_MS,
       maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
       receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
+      topicAliasMaximum: settings.MQTT_TOPIC_ALIAS_MAXIMUM ?? 32,
     },
     quotas: new GatewayLimits(
       {

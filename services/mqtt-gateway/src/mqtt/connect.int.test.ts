@@ -64,7 +64,7 @@ describe('CONNECT', () => {
     const connack = await v5.next('connack');
     expect(connack.reasonCode).toBe(0);
     expect(connack.properties?.assignedClientIdentifier).toMatch(/^flotilla-/);
-    expect(connack.properties).toMatchObject({ receiveMaximum: 10, maximumPacketSize: 4096, topicAliasMaximum: 0 });
+    expect(connack.properties).toMatchObject({ receiveMaximum: 10, maximumPacketSize: 4096, topicAliasMaximum: 32 });
     v5.destroy();
   });
 

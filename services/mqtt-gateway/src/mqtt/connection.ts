@@ -30,6 +30,8 @@ export interface ConnectionLimits {
   maxKeepAliveSeconds: number;
   /** QoS 1/2 PUBLISHes a client may have unacknowledged at once. */
   receiveMaximum: number;
+  /** Topic aliases a client may set (MQTT 5); 0 refuses them. */
+  topicAliasMaximum: number;
 }
 
 /** Everything a connection needs from the gateway. */
@@ -74,6 +76,8 @@ export class MqttConnection {
   readonly awaitingRelease = new Set<number>();
   /** Outbound QoS 1/2 PUBLISHes (commands, retained messages) the client has not completed. */
   outbound = new OutboundWindow<OutboundFlight>(20);
+  /** MQTT 5 topic aliases the client set on this connection [MQTT-3.3.2-10]. */
+  readonly topicAliases = new Map<number, string>();
   /** Set at CONNECT; a session with an expiry is stored in KV and outlives the connection. */
   session: SessionState | undefined;
   /** Delivery of queued commands, from the first granted subscription on. */

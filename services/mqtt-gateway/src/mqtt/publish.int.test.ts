@@ -123,6 +123,23 @@ describe('device PUBLISH', () => {
     await big.closed;
   });
 
+  it('resolves MQTT 5 topic aliases, and closes on an alias out of range (0x94) or never set (0x82)', async () => {
+    const before = await g.count('geo');
+    const client = await device('p-alias', 5);
+    const base = { cmd: 'publish' as const, qos: 1 as const, dup: false, retain: false };
+    client.send({ ...base, topic: geoTopic('p-alias'), payload: position(5, 5, 1700000500), messageId: 1, properties: { topicAlias: 3 } });
+    await client.next('puback');
+    client.send({ ...base, topic: '', payload: position(6, 6, 1700000600), messageId: 2, properties: { topicAlias: 3 } });
+    expect(await client.next('puback')).toMatchObject({ messageId: 2 });
+    expect(await g.count('geo')).toBe(before + 2);
+    expect((await latest('p-alias')).data).toMatchObject({ lat: 6, lon: 6 });
+    client.send({ ...base, topic: geoTopic('p-alias'), payload: position(), messageId: 3, properties: { topicAlias: 33 } });
+    expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0x94 });
+    const unset = await device('p-alias-2', 5);
+    unset.send({ ...base, topic: '', payload: position(), messageId: 1, properties: { topicAlias: 7 } });
+    expect(await unset.next('disconnect')).toMatchObject({ reasonCode: 0x82 });
+  });
+
   it('stores a position sent with mosquitto_pub', async () => {
     await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(g.port), '-q', '1', '-u', 'p-mosq', '-P', PASSWORD, '-t', geoTopic('p-mosq'), '-m', position(-33.8688, 151.2093)]);
     await waitFor('stored position', async () => (await latest('p-mosq')).data.lat === -33.8688);

@@ -21,6 +21,7 @@ export const ReasonCode = {
   packetIdentifierNotFound: 0x92,
   receiveMaximumExceeded: 0x93,
   packetTooLarge: 0x95,
+  topicAliasInvalid: 0x94,
   quotaExceeded: 0x97,
   payloadFormatInvalid: 0x99,
   connectionRateExceeded: 0x9f,

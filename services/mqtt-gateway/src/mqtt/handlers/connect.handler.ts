@@ -71,7 +71,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
           properties: {
             receiveMaximum: limits.receiveMaximum,
             maximumPacketSize: limits.maxPacketSize,
-            topicAliasMaximum: 0,
+            topicAliasMaximum: limits.topicAliasMaximum,
             retainAvailable: false,
             sharedSubscriptionAvailable: false,
             subscriptionIdentifiersAvailable: false,

@@ -36,13 +36,21 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   const { metrics, limits } = connection.deps;
   const v5 = connection.protocolVersion === 5;
   metrics.messagesIn.inc({ qos: String(packet.qos) });
+  const alias = packet.properties?.topicAlias;
+  if (alias !== undefined) {
+    // [MQTT-3.3.2-8/9] an alias is 1..the Topic Alias Maximum the server announced.
+    if (alias === 0 || alias > limits.topicAliasMaximum) return connection.close('protocol-error', ReasonCode.topicAliasInvalid, `topic alias ${alias} out of range`);
+    if (packet.topic === '') {
+      const known = connection.topicAliases.get(alias);
+      if (known === undefined) return connection.close('protocol-error', ReasonCode.protocolError, `topic alias ${alias} was never set`);
+      packet.topic = known;
+    } else if (isValidTopicName(packet.topic)) {
+      connection.topicAliases.set(alias, packet.topic);
+    }
+  }
   if (!isValidTopicName(packet.topic)) {
     metrics.rejections.inc({ reason: 'topic-name-invalid' });
     return connection.close('protocol-error', ReasonCode.topicNameInvalid, `invalid topic name ${JSON.stringify(packet.topic)}`);
-  }
-  if (packet.properties?.topicAlias !== undefined) {
-    // Topic Alias Maximum is advertised as 0 [MQTT-3.3.2-9].
-    return connection.close('protocol-error', 0x94, 'topic aliases are not enabled');
   }
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
   if (payload.length > limits.maxPacketSize) {
