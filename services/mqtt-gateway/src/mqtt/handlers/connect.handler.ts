@@ -20,6 +20,16 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   connection.connectReceived();
   connection.protocolVersion = packet.protocolVersion ?? 4;
   const { limits, authenticator, throttle, metrics } = connection.deps;
+  // Strings must be well-formed UTF-8 without U+0000 [MQTT-1.5.4-1/2]; mqtt-packet decodes bad UTF-8 to U+FFFD.
+  if ([packet.clientId, packet.username, packet.will?.topic].some((text) => text !== undefined && /[\u0000\uFFFD]/.test(text))) {
+    metrics.rejections.inc({ reason: 'malformed-packet' });
+    return connection.close('protocol-error', undefined, 'invalid string in CONNECT');
+  }
+  // MQTT 3.1.1 forbids a password without a username [MQTT-3.1.2-22] (MQTT 5 allows it).
+  if (connection.protocolVersion < 5 && packet.password !== undefined && packet.username === undefined) {
+    metrics.rejections.inc({ reason: 'protocol-error' });
+    return connection.close('protocol-error', undefined, 'password without username');
+  }
   let clientId = packet.clientId;
   let assigned = false;
   if (clientId === '') {
@@ -45,7 +55,10 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   }
   throttle.succeeded(throttleKeys[1]!);
   const router = connection.deps.routerFor(identity);
-  if (packet.will && (!isValidTopicName(packet.will.topic) || !router.mayPublish(identity, packet.will.topic))) {
+  if (packet.will && !isValidTopicName(packet.will.topic)) {
+    return refuse(connection, ReasonCode.topicNameInvalid, ConnackV3.notAuthorized, `will topic ${packet.will.topic} is not a topic name`);
+  }
+  if (packet.will && !router.mayPublish(identity, packet.will.topic)) {
     return refuse(connection, ReasonCode.notAuthorized, ConnackV3.notAuthorized, `will topic ${packet.will.topic} not allowed`);
   }
   connection.clientId = clientId;
