@@ -8,6 +8,8 @@ export interface SessionState {
   expirySeconds: number;
   /** Serialises writes, so the last state written is the last state reached. */
   writes: Promise<void>;
+  /** Whether this connection ever wrote its session (only then is there one to remove). */
+  saved: boolean;
 }
 
 /** Result of opening a session at CONNECT. */
@@ -31,8 +33,9 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   const stored = cleanStart ? undefined : await store.load(connection.clientId);
   const identity = connection.identity!;
   if (stored && (stored.tenant !== identity.tenant || stored.deviceId !== identity.deviceId)) return 'conflict';
-  if (cleanStart || !stored) await store.discard(connection.clientId).catch(() => undefined);
-  connection.session = { store, expirySeconds, writes: Promise.resolve() };
+  connection.session = { store, expirySeconds, writes: Promise.resolve(), saved: stored !== undefined };
+  // A clean start removes any stored session off the CONNACK path, ahead of this connection's own writes.
+  if (cleanStart) connection.session.writes = store.discard(connection.clientId).catch(() => undefined);
   if (stored) for (const { filter, qos } of stored.subscriptions) connection.subscriptions.set(filter, qos);
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };
@@ -52,6 +55,7 @@ export function saveSession(connection: MqttConnection, disconnectedAt: Date | n
     expirySeconds: session.expirySeconds,
     disconnectedAt,
   };
+  session.saved = true;
   session.writes = session.writes
     .then(() => session.store.save(record))
     .catch((error: unknown) => connection.logger.warn({ err: error }, 'could not save the session'));
@@ -62,5 +66,5 @@ export function endSession(connection: MqttConnection): void {
   const session = connection.session;
   if (!session) return;
   if (session.expirySeconds > 0) saveSession(connection, new Date());
-  else session.writes = session.writes.then(() => session.store.discard(connection.clientId)).catch(() => undefined);
+  else if (session.saved) session.writes = session.writes.then(() => session.store.discard(connection.clientId)).catch(() => undefined);
 }
