@@ -9,7 +9,6 @@ import type { GatewayConfig } from './config.js';
 import { routerFor } from './dialects.js';
 import { gatewayMetrics } from './metrics.js';
 import { ClientIds } from './mqtt/client-ids.js';
-import type { MqttConnection } from './mqtt/connection.js';
 import { createConnectionHub, type ConnectionHub } from './mqtt/connection-hub.js';
 import { SCHEMES, startListeners } from './mqtt/listeners.js';
 import { ReasonCode } from './mqtt/reason-codes.js';
@@ -86,15 +85,15 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
   authenticators.push(kvAuthenticator(store));
   const metrics = gatewayMetrics(context.metrics);
   const commandSettings = { gatewayId: settings.GATEWAY_ID, ackWaitMs: settings.MQTT_COMMAND_ACK_WAIT_MS ?? 300_000, retryUnsubscribedMs: 5_000, inactiveMs: 3_600_000 };
-  let connections: () => Iterable<MqttConnection> = () => [];
-  let openConnections = () => 0;
+  // Presence and quotas need the hub, which needs them: bound once the hub exists.
+  const late: { hub?: ConnectionHub } = {};
   const presence = await busPresence({
     bus: context.bus,
     gatewayId: settings.GATEWAY_ID,
     logger,
     buckets: { presence: buckets.get(PRESENCE_BUCKET)!, replicas: buckets.get(REPLICAS_BUCKET)! },
     ttlMs: presenceTtlMs,
-    connections: () => connections(),
+    deviceConnection: (tenant, deviceId) => late.hub?.ofDevice(tenant, deviceId),
   });
   const hub = createConnectionHub({
     gatewayId: settings.GATEWAY_ID,
@@ -129,15 +128,14 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       context.bus,
       settings.GATEWAY_ID,
       metrics,
-      () => openConnections(),
+      () => late.hub?.connections.size ?? 0,
     ),
     retained,
     sessions: { store: new SessionStore(buckets.get(SESSIONS_BUCKET)!), maxExpirySeconds: maxSessionExpiry },
     commands: commandSettings,
     deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
   });
-  connections = () => hub.connections;
-  openConnections = () => hub.connections.size;
+  late.hub = hub;
   const listeners = await startListeners(hub, settings, metrics, logger);
   retained.onChange((_topic, message) => message && forwardRetainedChange(hub.connections, message));
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.

@@ -8,6 +8,10 @@ export type MqttStream = Duplex & { remoteAddress?: string | undefined };
 /** The open connections of every listener of a gateway. */
 export interface ConnectionHub {
   readonly connections: ReadonlySet<MqttConnection>;
+  /** The connected connection of a device on this replica, if any (found without a scan). */
+  ofDevice(tenant: string, deviceId: string): MqttConnection | undefined;
+  /** Records that `connection` now holds its device (after CONNACK). */
+  connected(connection: MqttConnection): void;
   /** Serves MQTT on a newly accepted stream. */
   accept(stream: MqttStream): MqttConnection;
   /** Waits for in-flight acks, then sends MQTT 5 clients DISCONNECT 0x8B and closes every connection. */
@@ -15,12 +19,26 @@ export interface ConnectionHub {
 }
 
 /** Creates the hub that listeners hand their accepted streams to. */
-export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose'>): ConnectionHub {
+export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'registerDevice'>): ConnectionHub {
   const connections = new Set<MqttConnection>();
-  return {
+  const devices = new Map<string, MqttConnection>();
+  const deviceKey = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
+  const hub: ConnectionHub = {
     connections,
+    ofDevice: (tenant, deviceId) => devices.get(deviceKey(tenant, deviceId)),
+    connected(connection) {
+      devices.set(deviceKey(connection.identity!.tenant, connection.identity!.deviceId), connection);
+    },
     accept(stream) {
-      const connection = new MqttConnection(stream, { ...deps, onClose: (closed) => connections.delete(closed) });
+      const connection = new MqttConnection(stream, {
+        ...deps,
+        registerDevice: (held) => hub.connected(held),
+        onClose: (closed) => {
+          connections.delete(closed);
+          const key = closed.identity && deviceKey(closed.identity.tenant, closed.identity.deviceId);
+          if (key && devices.get(key) === closed) devices.delete(key);
+        },
+      });
       connections.add(connection);
       return connection;
     },
@@ -31,4 +49,5 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose'>): Conn
       for (const connection of open) connection.close('server-shutdown', ReasonCode.serverShuttingDown, 'server shutting down');
     },
   };
+  return hub;
 }

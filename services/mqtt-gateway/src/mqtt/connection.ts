@@ -54,6 +54,8 @@ export interface ConnectionDeps {
   commands: CommandDeliverySettings;
   /** Starts delivering the device's queued commands (at its first subscription). */
   deliverCommands(connection: MqttConnection): CommandDelivery;
+  /** Called once the connection holds its device (after CONNACK). */
+  registerDevice(connection: MqttConnection): void;
   onClose(connection: MqttConnection): void;
 }
 
@@ -76,6 +78,8 @@ export class MqttConnection {
   readonly awaitingRelease = new Set<number>();
   /** Outbound QoS 1/2 PUBLISHes (commands, retained messages) the client has not completed. */
   outbound = new OutboundWindow<OutboundFlight>(20);
+  /** KV revision of this connection's presence entry, once written. */
+  presenceRevision: number | undefined;
   /** MQTT 5 topic aliases the client set on this connection [MQTT-3.3.2-10]. */
   readonly topicAliases = new Map<number, string>();
   /** Set at CONNECT; a session with an expiry is stored in KV and outlives the connection. */

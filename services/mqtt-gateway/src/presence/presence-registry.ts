@@ -21,8 +21,8 @@ export function presenceKey(tenant: string, deviceId: string): string {
 
 /** Callbacks of the registry: a device moved to another connection, or the replica holding it died. */
 export interface PresenceRegistryEvents {
-  /** A connection (on any replica) now holds this device. */
-  claimed(entry: PresenceEntry): void;
+  /** A connection (on any replica) now holds this device, as of KV revision `revision`. */
+  claimed(entry: PresenceEntry, revision: number): void;
   /** This replica removed the entry of a device whose replica stopped heart-beating. */
   expired(entry: PresenceEntry): void;
 }
@@ -48,7 +48,7 @@ export async function presenceRegistry(options: { presence: KV; replicas: KV; ga
       }
       const entry = JSON.parse(change.string()) as PresenceEntry;
       mirror.set(change.key, { entry, revision: change.revision });
-      events.claimed(entry);
+      events.claimed(entry, change.revision);
     }
   })().catch((error: unknown) => logger.error({ err: error }, 'presence watch ended'));
 
@@ -74,9 +74,9 @@ export async function presenceRegistry(options: { presence: KV; replicas: KV; ga
   timer.unref();
 
   return {
-    /** Records that `entry`'s connection now holds the device. */
-    async connected(entry: PresenceEntry): Promise<void> {
-      await presence.put(presenceKey(entry.tenant, entry.deviceId), JSON.stringify(entry));
+    /** Records that `entry`'s connection now holds the device; resolves with the KV revision of that write. */
+    connected(entry: PresenceEntry): Promise<number> {
+      return presence.put(presenceKey(entry.tenant, entry.deviceId), JSON.stringify(entry));
     },
     /** Removes the device's entry if it still belongs to `connectionId`. */
     async disconnected(tenant: string, deviceId: string, connectionId: string): Promise<void> {

@@ -26,8 +26,8 @@ export interface PresenceOptions {
   /** The `presence` and `gateway-replicas` buckets. */
   buckets: { presence: Parameters<typeof presenceRegistry>[0]['presence']; replicas: Parameters<typeof presenceRegistry>[0]['replicas'] };
   ttlMs: number;
-  /** The connections of this replica, to find the one a device moved away from. */
-  connections: () => Iterable<MqttConnection>;
+  /** The connection holding a device on this replica, to close when the device moved elsewhere. */
+  deviceConnection: (tenant: string, deviceId: string) => MqttConnection | undefined;
 }
 
 /**
@@ -65,13 +65,12 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
     ttlMs: options.ttlMs,
     logger,
     events: {
-      claimed(entry) {
+      claimed(entry, revision) {
         cancelWill(entry.tenant, entry.deviceId);
-        for (const connection of options.connections()) {
-          const identity = connection.identity;
-          if (connection.state === 'connected' && identity?.tenant === entry.tenant && identity.deviceId === entry.deviceId && connection.id !== entry.connectionId) {
-            connection.close('session-taken-over', ReasonCode.sessionTakenOver, `device connected through ${entry.gatewayId}`);
-          }
+        const holder = options.deviceConnection(entry.tenant, entry.deviceId);
+        // Only a claim written after the holder's own one takes over: KV revisions order them, not arrival.
+        if (holder && holder.state === 'connected' && holder.id !== entry.connectionId && holder.presenceRevision !== undefined && revision > holder.presenceRevision) {
+          holder.close('session-taken-over', ReasonCode.sessionTakenOver, `device connected through ${entry.gatewayId}`);
         }
       },
       expired(entry) {
@@ -94,7 +93,12 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
         }),
         'DeviceConnected',
       );
-      track(registry.connected({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id, connectedAt: connectedAt.toISOString() }), 'presence');
+      track(
+        registry.connected({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id, connectedAt: connectedAt.toISOString() }).then((revision) => {
+          connection.presenceRevision = revision;
+        }),
+        'presence',
+      );
     },
     disconnected(connection, reason, will) {
       const { tenant, deviceId, dialect } = connection.identity!;

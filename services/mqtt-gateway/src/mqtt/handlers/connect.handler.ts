@@ -96,6 +96,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
         }
       : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: session.present },
   );
+  connection.deps.registerDevice(connection);
   metrics.connections.inc({ dialect: identity.dialect });
   connection.startKeepAlive(keepAlive);
   connection.deps.presence.connected(connection);
