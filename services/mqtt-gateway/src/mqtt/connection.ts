@@ -91,6 +91,7 @@ export class MqttConnection {
   readonly logger: Logger;
   private readonly parser = mqttPacket.parser();
   private dispatchChain: Promise<void> = Promise.resolve();
+  private corked = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly connectDeadline: NodeJS.Timeout;
 
@@ -134,6 +135,15 @@ export class MqttConnection {
     // A successful MQTT 5 ack goes out in its short form (Remaining Length 2, [MQTT-3.4.2-1]): mqtt-packet
     // writes that only for an explicit 0, and some clients (paho-mqtt 1.6) cannot read the long form.
     const short = this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined;
+    // Packets written in one tick leave in one write (e.g. the PUBACKs of a batch of stored messages).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion }));
   }
 
