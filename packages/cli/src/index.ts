@@ -6,5 +6,6 @@ export { replayProjection } from './replay.js';
 export { registeredProjections } from './projections.js';
 export { loadDevCredentials } from './dev-credentials.js';
 export { findNatsServer, startEmbeddedNats } from './embedded/nats.js';
+export type { EmbeddedNats } from './embedded/nats.js';
 export { startEmbeddedPostgres } from './embedded/postgres.js';
 export { isListening } from './embedded/port.js';

@@ -7,7 +7,10 @@ import { waitForPort } from './port.js';
 /** A nats-server child process started by the platform. */
 export interface EmbeddedNats {
   url: string;
+  /** Graceful stop (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** Sends `signal` and, for SIGKILL, waits for the process to be gone (fault tests). */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Finds `nats-server` on the PATH (and in the sbin folders Debian installs it to). */
@@ -50,6 +53,11 @@ export async function startEmbeddedNats(options: { port: number; dataDir: string
   }
   return {
     url: `nats://127.0.0.1:${options.port}`,
+    async kill(signal) {
+      if (child.exitCode !== null) return;
+      child.kill(signal);
+      if (signal === 'SIGKILL') await exited;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);

@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedNats, type EmbeddedNats } from '@flotilla/cli';
+import { connectMqtt, endAll, freePort, waitFor } from '@flotilla/testing';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { MqttClient } from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// hardening.md §2.3, device → stream: devices publish uniquely numbered QoS 1 messages while the gateway
+// and NATS are killed, frozen and restarted; afterwards every acknowledged message must be in the stream
+// (lost: empty), nothing else may be (unexpected: empty), and nothing twice (message ids de-duplicate).
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PASSWORD = 'fault-test-password';
+const DEVICES = 4;
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startGateway(natsUrl: string, mqttPort: number, httpPort: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'services/mqtt-gateway/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NATS_URL: natsUrl,
+      NATS_CONNECT_TIMEOUT_MS: '30000',
+      GATEWAY_DEV_CREDENTIALS: `fault:${PASSWORD}`,
+      MQTT_DEVICE_MESSAGE_RATE: '',
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('device → stream under faults', () => {
+  it('loses no acknowledged message and stores none twice through gateway and NATS kills and freezes', async () => {
+    const storeDir = await mkdtemp(path.join(tmpdir(), 'flotilla-fault-'));
+    const natsPort = await freePort();
+    let nats: EmbeddedNats = await startEmbeddedNats({ port: natsPort, dataDir: storeDir });
+    cleanups.push(() => rm(storeDir, { recursive: true, force: true }), () => nats.stop());
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    let gateway = startGateway(nats.url, mqttPort, httpPort);
+    cleanups.push(() => kill(gateway));
+
+    const acked = new Set<string>();
+    const sent = new Set<string>();
+    let running = true;
+    const clients: MqttClient[] = [];
+    const publishers = Array.from({ length: DEVICES }, async (_, device) => {
+      const serial = `fault-${device}`;
+      // A persistent session, so MQTT.js sends unacknowledged messages again after every reconnect.
+      const client = await waitFor('gateway up', () => connectMqtt(mqttPort, { username: serial, password: PASSWORD, clientId: serial, clean: false, reconnectPeriod: 200, connectTimeout: 2_000 }).catch(() => undefined), 30_000, 200);
+      // Resets and refused connections are what this test causes; the client reconnects by itself.
+      client.on('error', () => undefined);
+      clients.push(client);
+      for (let n = 1; running; n++) {
+        const id = `${serial}#${n}`;
+        sent.add(id);
+        const payload = JSON.stringify({ latitude: device, longitude: 0, datetime: n });
+        await client
+          .publishAsync(`fault/agent/${serial}/Status/Geolocation`, payload, { qos: 1 })
+          .then(() => acked.add(id))
+          .catch(() => undefined);
+        await pause(5);
+      }
+    });
+
+    const ackedSoFar = async (atLeast: number) => waitFor(`${atLeast} acks`, () => acked.size >= atLeast, 30_000, 50);
+    await ackedSoFar(50);
+    // 1. The gateway is killed and started again.
+    await kill(gateway);
+    await pause(300);
+    gateway = startGateway(nats.url, mqttPort, httpPort);
+    await ackedSoFar(acked.size + 50);
+    // 2. The gateway is frozen, then resumed.
+    gateway.kill('SIGSTOP');
+    await pause(1_500);
+    gateway.kill('SIGCONT');
+    await ackedSoFar(acked.size + 50);
+    // 3. NATS is killed and started again on its store.
+    await nats.kill('SIGKILL');
+    await pause(500);
+    nats = await startEmbeddedNats({ port: natsPort, dataDir: storeDir });
+    await ackedSoFar(acked.size + 50);
+    running = false;
+    await Promise.all(publishers);
+    await pause(500);
+    const ackedIds = [...acked];
+
+    // Read the stream back.
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const stored: string[] = [];
+    const { state } = await jsm.streams.info('GEO');
+    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage('GEO', { seq }).catch(() => null);
+      if (!message) continue;
+      const { data } = message.json<{ data: { deviceId: string; reportedAt: string } }>();
+      stored.push(`${data.deviceId}#${new Date(data.reportedAt).getTime() / 1000}`);
+    }
+    await nc.close();
+    await endAll(...clients);
+
+    const storedSet = new Set(stored);
+    const lost = ackedIds.filter((id) => !storedSet.has(id));
+    const unexpected = stored.filter((id) => !sent.has(id));
+    const duplicates = stored.length - storedSet.size;
+    expect({ acked: ackedIds.length > 200, lost, unexpected, duplicates }).toEqual({ acked: true, lost: [], unexpected: [], duplicates: 0 });
+  }, 180_000);
+});
