@@ -5,6 +5,7 @@ import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@na
 import type { Logger } from 'pino';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { topicMatches } from '../mqtt/topic-rules.js';
+import { saveSession } from '../sessions/session-lifecycle.js';
 
 /** A command sent to the device and not yet acknowledged by it. */
 export interface InFlightCommand {
@@ -13,8 +14,14 @@ export interface InFlightCommand {
   event: DeviceCommandIssued;
 }
 
-/** What an outbound QoS 1/2 PUBLISH carried: a queued command, or a retained message. */
-export type OutboundFlight = InFlightCommand | { kind: 'retained'; topic: string };
+/** A command flow of a resumed session, waiting for the queue to hand its command over again. */
+export interface ResumedCommand {
+  kind: 'resumed';
+  commandId: string;
+}
+
+/** What an outbound QoS 1/2 PUBLISH carried: a queued command, a resumed one, or a retained message. */
+export type OutboundFlight = InFlightCommand | ResumedCommand | { kind: 'retained'; topic: string };
 
 /** Settings of command delivery. */
 export interface CommandDeliverySettings {
@@ -105,8 +112,17 @@ export class CommandDelivery {
     // Only what the client subscribed to, at most at the QoS it was granted [MQTT-3.8.4-6].
     const granted = Math.max(-1, ...[...this.connection.subscriptions].filter(([filter]) => topicMatches(filter, rendered.topic)).map(([, qos]) => qos));
     if (granted < 0) return message.nak(this.settings.retryUnsubscribedMs);
+    const resumed = this.connection.outbound.find((flight) => flight.kind === 'resumed' && flight.commandId === event.data.commandId);
+    if (resumed) {
+      // The session was resumed mid-flow: continue it under its packet id instead of starting over.
+      resumed.entry.value = { kind: 'command', message, event };
+      if (resumed.entry.released) this.connection.send({ cmd: 'pubrel', messageId: resumed.id });
+      else this.connection.send({ cmd: 'publish', topic: rendered.topic, payload: rendered.payload, qos: resumed.entry.qos, retain: false, dup: true, messageId: resumed.id });
+      return;
+    }
     const qos = Math.min(rendered.qos, granted) as 0 | 1 | 2;
     const messageId = qos === 0 ? undefined : this.connection.outbound.open(qos, { kind: 'command', message, event });
+    if (messageId !== undefined) saveSession(this.connection);
     if (qos > 0 && messageId === undefined) return message.nak(this.settings.retryUnsubscribedMs);
     this.connection.send({ cmd: 'publish', topic: rendered.topic, payload: rendered.payload, qos, retain: false, dup: false, ...(messageId === undefined ? {} : { messageId }) });
     this.connection.deps.metrics.messagesOut.inc({ qos: String(qos) });

@@ -55,6 +55,22 @@ export class OutboundWindow<T> {
     return entry.value;
   }
 
+  /** Takes over a flow of a resumed session under its original packet id. */
+  restore(id: number, qos: 1 | 2, released: boolean, value: T): void {
+    this.entries.set(id, { qos, released, value });
+  }
+
+  /** The first flow whose value satisfies `match`, with its packet id. */
+  find(match: (value: T) => boolean): { id: number; entry: OutboundEntry<T> } | undefined {
+    for (const [id, entry] of this.entries) if (match(entry.value)) return { id, entry };
+    return undefined;
+  }
+
+  /** Every open flow, by packet id. */
+  flows(): IterableIterator<[number, OutboundEntry<T>]> {
+    return this.entries.entries();
+  }
+
   /** Forgets every flow (the connection ended; the commands stay queued). */
   clear(): void {
     this.entries.clear();

@@ -37,6 +37,8 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   // A clean start removes any stored session off the CONNACK path, ahead of this connection's own writes.
   if (cleanStart) connection.session.writes = store.discard(connection.clientId).catch(() => undefined);
   if (stored) for (const { filter, qos } of stored.subscriptions) connection.subscriptions.set(filter, qos);
+  // Flows left open by the previous connection keep their packet ids until their commands come again.
+  if (stored) for (const flight of stored.outbound) connection.outbound.restore(flight.packetId, flight.qos, flight.released, { kind: 'resumed', commandId: flight.commandId });
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };
 }
@@ -52,6 +54,9 @@ export function saveSession(connection: MqttConnection, disconnectedAt: Date | n
     tenant: identity.tenant,
     deviceId: identity.deviceId,
     subscriptions: [...connection.subscriptions].map(([filter, qos]) => ({ filter, qos })),
+    outbound: [...connection.outbound.flows()].flatMap(([packetId, { qos, released, value }]) =>
+      value.kind === 'command' ? [{ packetId, commandId: value.event.data.commandId, qos, released }] : value.kind === 'resumed' ? [{ packetId, commandId: value.commandId, qos, released }] : [],
+    ),
     expirySeconds: session.expirySeconds,
     disconnectedAt,
   };

@@ -8,6 +8,8 @@ export const StoredSession = z.object({
   tenant: z.string(),
   deviceId: z.string(),
   subscriptions: z.array(z.object({ filter: z.string(), qos: z.number().int().min(0).max(2) })),
+  /** Commands sent and not completed by the device: resumed with the same packet id [MQTT-4.4.0-1]. */
+  outbound: z.array(z.object({ packetId: z.number().int().min(1).max(65_535), commandId: z.string(), qos: z.union([z.literal(1), z.literal(2)]), released: z.boolean() })).default([]),
   /** Seconds the session outlives its connection. */
   expirySeconds: z.number().int().min(0),
   /** Null while connected. */

@@ -67,10 +67,11 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
     // A client id is bound to the device that holds it: no takeover of another device's session.
     return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} is held by another device`);
   }
+  // Never more outbound QoS 1/2 in flight than the client accepts [MQTT-3.3.4-7]; a resumed session's
+  // open flows are restored into this window.
+  connection.outbound = new OutboundWindow(Math.min(packet.properties?.receiveMaximum ?? 65_535, connection.outbound.limit));
   const session = await openSession(connection, packet, connection.deps.sessions.store, connection.deps.sessions.maxExpirySeconds);
   if (session === 'conflict') return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} has another device's session`);
-  // Never more outbound QoS 1/2 in flight than the client accepts [MQTT-3.3.4-7].
-  connection.outbound = new OutboundWindow(Math.min(packet.properties?.receiveMaximum ?? 65_535, connection.outbound.limit));
   const requested = packet.keepalive ?? 0;
   const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
   connection.will = packet.will;

@@ -1,6 +1,7 @@
 import type { Packet } from 'mqtt-packet';
 import type { OutboundFlight } from '../../commands/command-delivery.js';
 import { ADMISSION_CODES } from '../../limits/limits.js';
+import { saveSession } from '../../sessions/session-lifecycle.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../reason-codes.js';
 import { handleConnect } from './connect.handler.js';
@@ -9,6 +10,7 @@ import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
 
 /** The device completed an outbound flow; an ack for an unknown packet id is ignored. */
 function acknowledged(connection: MqttConnection, flight: OutboundFlight | undefined): void {
+  if (flight) saveSession(connection);
   if (flight?.kind !== 'command' || !connection.commands) return;
   connection.commands.delivered(flight).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not record command delivery'));
 }
@@ -57,6 +59,8 @@ export async function dispatch(connection: MqttConnection, packet: Packet): Prom
     case 'pubrec': {
       const id = packet.messageId ?? 0;
       const known = connection.outbound.received(id);
+      // The release is remembered with the session, so a resumed session sends PUBREL, not the command again.
+      if (known) saveSession(connection);
       // [MQTT-4.3.3-3] answer PUBREC with PUBREL; an unknown id gets 0x92 in MQTT 5.
       return connection.send({ cmd: 'pubrel', messageId: id, ...(connection.protocolVersion === 5 && !known ? { reasonCode: ReasonCode.packetIdentifierNotFound } : {}) });
     }
