@@ -5,7 +5,7 @@ import { deleteNamespace } from '@flotilla/bus/testing';
 import type { Context } from '@flotilla/contracts';
 import { sleep } from '../load/stats.js';
 import { collectGarbage } from './inspector.js';
-import { freePort, listenerPid, onInterrupt, startProcess, tempDir, waitForPort } from './process.js';
+import { freePort, guardStart, listenerPid, startProcess, tempDir, waitForPort } from './process.js';
 import { scrape } from './prometheus.js';
 import { positionTopic, TENANT, type BrokerUnderTest } from './server.js';
 
@@ -68,12 +68,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     await deleteNamespace(options.natsUrl, namespace).catch((error: unknown) => console.error(`could not delete namespace ${namespace}: ${(error as Error).message}`));
     await dir.remove();
   };
-  const unregister = onInterrupt(cleanup);
-  const stop = async () => {
-    unregister();
-    await cleanup();
-  };
-  try {
+  const stop = await guardStart(cleanup, async () => {
     await waitForPort(mqttPort, child, 60_000);
     const readyUntil = Date.now() + 30_000;
     while ((await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status, () => 0)) !== 200) {
@@ -81,11 +76,9 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
       await sleep(100);
     }
     bus = await connectBus({ servers: options.natsUrl, namespace, name: `bench-${namespace}`, connectTimeoutMs: 5_000 });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const connectedBus = bus;
+  });
+  // Set by the readiness step, which throws (after cleaning up) when it cannot.
+  const connectedBus = bus!;
   const natsPort = new URL(options.natsUrl.split(',')[0]!).port;
   const helperPid = natsPort ? await listenerPid(Number(natsPort)) : undefined;
   let inspectorOpen = false;

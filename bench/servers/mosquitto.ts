@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, onInterrupt, startProcess, tempDir, waitForPort } from './process.js';
+import { freePort, guardStart, startProcess, tempDir, waitForPort } from './process.js';
 import { positionTopic, type BrokerUnderTest } from './server.js';
 import { firstLine } from './version.js';
 
@@ -31,17 +31,9 @@ export async function startMosquitto(binary = '/usr/sbin/mosquitto', passwdTool 
     await child.stop();
     await dir.remove();
   };
-  const unregister = onInterrupt(cleanup);
-  const stop = async () => {
-    unregister();
-    await cleanup();
-  };
-  try {
+  const stop = await guardStart(cleanup, async () => {
     await waitForPort(port, child);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
   return {
     key: 'mosquitto',
     description: `${version} (single thread, persistence false)`,

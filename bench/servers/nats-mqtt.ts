@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectBus } from '@flotilla/bus';
-import { freePort, onInterrupt, startProcess, tempDir, waitForPort } from './process.js';
+import { freePort, guardStart, startProcess, tempDir, waitForPort } from './process.js';
 import { positionTopic, type BrokerUnderTest } from './server.js';
 import { firstLine } from './version.js';
 
@@ -49,17 +49,9 @@ mqtt { listen: "127.0.0.1:${mqttPort}" }
     await child.stop();
     await dir.remove();
   };
-  const unregister = onInterrupt(cleanup);
-  const stop = async () => {
-    unregister();
-    await cleanup();
-  };
-  try {
+  const stop = await guardStart(cleanup, async () => {
     await waitForPort(mqttPort, child);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
   let capturing = false;
   return {
     key: 'nats-mqtt',

@@ -36,6 +36,25 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
 }
 
 /** Kills (SIGKILL) every process still running that this module started; safe to call at exit. */
+/**
+ * Registers `cleanup` for Ctrl-C, waits for `ready`, and returns a `stop` that runs the cleanup once; when
+ * `ready` fails, cleans up and rethrows. Every server launcher starts its process this way.
+ */
+export async function guardStart(cleanup: () => Promise<void>, ready: () => Promise<void>): Promise<() => Promise<void>> {
+  const unregister = onInterrupt(cleanup);
+  const stop = async () => {
+    unregister();
+    await cleanup();
+  };
+  try {
+    await ready();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+}
+
 export function killAllStarted(): void {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   started.clear();
