@@ -25,6 +25,10 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(100),
   /** Topic aliases an MQTT 5 client may set on a connection; 0 refuses them. */
   MQTT_TOPIC_ALIAS_MAXIMUM: z.coerce.number().int().min(0).max(65_535).default(32),
+  /** Subscriptions per session, also the most filters in one SUBSCRIBE. */
+  MQTT_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(100),
+  /** Connections from one address that have not completed CONNECT yet (slow or idle sockets). */
+  MQTT_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(1_000),
   /** Messages per device, `capacity:seconds[,…]` (ThingsBoard's default for devices); empty: no limit. Per replica. */
   MQTT_DEVICE_MESSAGE_RATE: rateLimitSetting(z.string()).default('200:1,6000:60'),
   /** Messages per tenant, likewise; empty: no limit. */

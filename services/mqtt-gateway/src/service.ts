@@ -45,6 +45,8 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_WS_PATH'
       | 'MQTT_MAX_SESSION_EXPIRY'
       | 'MQTT_TOPIC_ALIAS_MAXIMUM'
+      | 'MQTT_MAX_SUBSCRIPTIONS'
+      | 'MQTT_MAX_PENDING_PER_ADDRESS'
     >
   >;
 
@@ -116,6 +118,8 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       maxKeepAliveSeconds: settings.MQTT_MAX_KEEPALIVE,
       receiveMaximum: settings.MQTT_RECEIVE_MAXIMUM,
       topicAliasMaximum: settings.MQTT_TOPIC_ALIAS_MAXIMUM ?? 32,
+      maxSubscriptions: settings.MQTT_MAX_SUBSCRIPTIONS ?? 100,
+      maxPendingPerAddress: settings.MQTT_MAX_PENDING_PER_ADDRESS ?? 1_000,
     },
     quotas: new GatewayLimits(
       {

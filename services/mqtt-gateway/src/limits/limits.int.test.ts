@@ -88,3 +88,32 @@ describe('connection limits', () => {
     expect(await g.metrics.getSingleMetricAsString('flotilla_gateway_rejections_total')).toMatch(/reason="connection-rate"\} 1/);
   });
 });
+
+describe('subscription and socket caps', () => {
+  it('caps subscriptions per session (0x97) and filters per SUBSCRIBE, and refuses shared subscriptions (0x9E)', async () => {
+    const g = await gateway({ MQTT_MAX_SUBSCRIPTIONS: 3 });
+    const { client } = await device(g.port, 'subs', 5);
+    const own = (n: number) => ({ topic: `acme/agent/subs/Command/C${n}`, qos: 1 as const });
+    client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [own(1), own(2), { topic: '$share/g/acme/agent/subs/Command/#', qos: 1 }] });
+    expect((await client.next('suback')).granted).toEqual([1, 1, 0x9e]);
+    client.send({ cmd: 'subscribe', messageId: 2, subscriptions: [own(3), own(4), own(1)] });
+    // The third fits, the fourth is over the cap, and renewing an existing one is always allowed.
+    expect((await client.next('suback')).granted).toEqual([1, 0x97, 1]);
+    client.send({ cmd: 'subscribe', messageId: 3, subscriptions: [own(5), own(6), own(7), own(8)] });
+    expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0x97 });
+  });
+
+  it('drops sockets from one address beyond the cap on unfinished CONNECTs, and admits again once they go', async () => {
+    const g = await gateway({ MQTT_MAX_PENDING_PER_ADDRESS: 2 });
+    const idle = [await rawClient(g.port, 4), await rawClient(g.port, 4)];
+    const third = await rawClient(g.port, 4);
+    await third.closed;
+    expect(await g.metrics.getSingleMetricAsString('flotilla_gateway_rejections_total')).toMatch(/reason="pending-per-address"\} 1/);
+    for (const socket of idle) socket.destroy();
+    await waitFor('a free slot', async () => {
+      const { client, connack } = await device(g.port, 'after-idle', 4).catch(() => ({ client: undefined, connack: undefined }));
+      client?.destroy();
+      return connack?.returnCode === 0;
+    }, 3_000, 100);
+  });
+});

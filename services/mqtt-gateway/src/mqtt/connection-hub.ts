@@ -12,8 +12,8 @@ export interface ConnectionHub {
   ofDevice(tenant: string, deviceId: string): MqttConnection | undefined;
   /** Records that `connection` now holds its device (after CONNACK). */
   connected(connection: MqttConnection): void;
-  /** Serves MQTT on a newly accepted stream. */
-  accept(stream: MqttStream): MqttConnection;
+  /** Serves MQTT on a newly accepted stream; undefined when its address has too many unfinished connects. */
+  accept(stream: MqttStream): MqttConnection | undefined;
   /** Waits for in-flight acks, then sends MQTT 5 clients DISCONNECT 0x8B and closes every connection. */
   closeAll(): Promise<void>;
 }
@@ -22,6 +22,7 @@ export interface ConnectionHub {
 export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'registerDevice'>): ConnectionHub {
   const connections = new Set<MqttConnection>();
   const devices = new Map<string, MqttConnection>();
+  const pending = new Map<string, number>();
   const deviceKey = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
   const hub: ConnectionHub = {
     connections,
@@ -30,10 +31,31 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'regi
       devices.set(deviceKey(connection.identity!.tenant, connection.identity!.deviceId), connection);
     },
     accept(stream) {
+      // Slow or idle sockets that never finish CONNECT are capped per source address (hardening §1.12).
+      const address = stream.remoteAddress ?? 'unknown';
+      const waiting = pending.get(address) ?? 0;
+      if (waiting >= deps.limits.maxPendingPerAddress) {
+        deps.metrics.rejections.inc({ reason: 'pending-per-address' });
+        stream.destroy();
+        return undefined;
+      }
+      pending.set(address, waiting + 1);
+      let counted = true;
+      const settle = () => {
+        if (!counted) return;
+        counted = false;
+        const left = (pending.get(address) ?? 1) - 1;
+        if (left > 0) pending.set(address, left);
+        else pending.delete(address);
+      };
       const connection = new MqttConnection(stream, {
         ...deps,
-        registerDevice: (held) => hub.connected(held),
+        registerDevice: (held) => {
+          settle();
+          hub.connected(held);
+        },
         onClose: (closed) => {
+          settle();
           connections.delete(closed);
           const key = closed.identity && deviceKey(closed.identity.tenant, closed.identity.deviceId);
           if (key && devices.get(key) === closed) devices.delete(key);

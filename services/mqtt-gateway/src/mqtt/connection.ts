@@ -32,6 +32,10 @@ export interface ConnectionLimits {
   receiveMaximum: number;
   /** Topic aliases a client may set (MQTT 5); 0 refuses them. */
   topicAliasMaximum: number;
+  /** Subscriptions a session may hold, and filters one SUBSCRIBE may carry (hardening §1.13). */
+  maxSubscriptions: number;
+  /** Sockets one address may have open before their CONNECT completes (hardening §1.12). */
+  maxPendingPerAddress: number;
 }
 
 /** Everything a connection needs from the gateway. */

@@ -24,6 +24,7 @@ export const ReasonCode = {
   topicAliasInvalid: 0x94,
   quotaExceeded: 0x97,
   payloadFormatInvalid: 0x99,
+  sharedSubscriptionsNotSupported: 0x9e,
   connectionRateExceeded: 0x9f,
 } as const;
 

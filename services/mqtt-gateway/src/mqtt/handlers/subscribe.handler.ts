@@ -14,7 +14,21 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
   const v5 = connection.protocolVersion === 5;
   const identity = connection.identity!;
   if (packet.subscriptions.length === 0) return connection.close('protocol-error', ReasonCode.protocolError, 'empty SUBSCRIBE'); // [MQTT-3.8.3-3]
+  const { maxSubscriptions } = connection.deps.limits;
+  if (packet.subscriptions.length > maxSubscriptions) {
+    connection.deps.metrics.rejections.inc({ reason: 'subscribe-flood' });
+    return connection.close('limit-exceeded', ReasonCode.quotaExceeded, `more than ${maxSubscriptions} filters in one SUBSCRIBE`);
+  }
   const granted = packet.subscriptions.map(({ topic, qos }) => {
+    if (topic.startsWith('$share/')) {
+      // Shared subscriptions are announced as unavailable in CONNACK; the same rules would apply to them.
+      connection.deps.metrics.rejections.inc({ reason: 'shared-subscription' });
+      return v5 ? ReasonCode.sharedSubscriptionsNotSupported : SUBACK_FAILURE_V3;
+    }
+    if (!connection.subscriptions.has(topic) && connection.subscriptions.size >= maxSubscriptions) {
+      connection.deps.metrics.rejections.inc({ reason: 'subscriptions-per-session' });
+      return v5 ? ReasonCode.quotaExceeded : SUBACK_FAILURE_V3;
+    }
     if (!isValidTopicFilter(topic)) {
       connection.deps.metrics.rejections.inc({ reason: 'topic-filter-invalid' });
       return v5 ? ReasonCode.topicFilterInvalid : SUBACK_FAILURE_V3;
