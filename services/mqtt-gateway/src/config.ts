@@ -45,6 +45,8 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_TLS_KEY_FILE: z.string().optional(),
   /** PEM CA that device certificates must chain to (mutual TLS). */
   MQTT_TLS_CA_FILE: z.string().optional(),
+  /** PEM certificate revocation list of that CA; a revoked device certificate fails the handshake. */
+  MQTT_TLS_CRL_FILE: z.string().optional(),
   /** Require a client certificate on the TLS port; devices are then identified by its fingerprint. */
   MQTT_TLS_CLIENT_CERTS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   MQTT_TLS_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -38,6 +38,7 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_TLS_CERT_FILE'
       | 'MQTT_TLS_KEY_FILE'
       | 'MQTT_TLS_CA_FILE'
+      | 'MQTT_TLS_CRL_FILE'
       | 'MQTT_TLS_CLIENT_CERTS'
       | 'MQTT_TLS_HANDSHAKE_TIMEOUT_MS'
       | 'MQTT_WS_PORT'

@@ -11,7 +11,7 @@ import { listenWebSocket } from './ws-listener.js';
 export const SCHEMES = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' } as const;
 
 type ListenerSettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_MAX_PACKET_SIZE' | 'MQTT_CONNECT_TIMEOUT_MS'> &
-  Partial<Pick<GatewayConfig, 'MQTT_TLS_PORT' | 'MQTT_TLS_CERT_FILE' | 'MQTT_TLS_KEY_FILE' | 'MQTT_TLS_CA_FILE' | 'MQTT_TLS_CLIENT_CERTS' | 'MQTT_TLS_HANDSHAKE_TIMEOUT_MS' | 'MQTT_WS_PORT' | 'MQTT_WSS_PORT' | 'MQTT_WS_PATH'>>;
+  Partial<Pick<GatewayConfig, 'MQTT_TLS_PORT' | 'MQTT_TLS_CERT_FILE' | 'MQTT_TLS_KEY_FILE' | 'MQTT_TLS_CA_FILE' | 'MQTT_TLS_CRL_FILE' | 'MQTT_TLS_CLIENT_CERTS' | 'MQTT_TLS_HANDSHAKE_TIMEOUT_MS' | 'MQTT_WS_PORT' | 'MQTT_WSS_PORT' | 'MQTT_WS_PATH'>>;
 
 /** Starts TCP, and TLS, WebSocket and secure WebSocket when their ports are configured, all on one hub. */
 export async function startListeners(hub: ConnectionHub, settings: ListenerSettings, metrics: GatewayMetrics, logger: Logger): Promise<{ tcp: MqttListener } & Partial<Record<'tls' | 'ws' | 'wss', MqttListener>>> {
@@ -20,6 +20,7 @@ export async function startListeners(hub: ConnectionHub, settings: ListenerSetti
     key: readFileSync(settings.MQTT_TLS_KEY_FILE!),
     cert: readFileSync(settings.MQTT_TLS_CERT_FILE!),
     ca: settings.MQTT_TLS_CA_FILE ? readFileSync(settings.MQTT_TLS_CA_FILE) : undefined,
+    crl: settings.MQTT_TLS_CRL_FILE ? readFileSync(settings.MQTT_TLS_CRL_FILE) : undefined,
     requestClientCertificate,
     handshakeTimeoutMs: settings.MQTT_TLS_HANDSHAKE_TIMEOUT_MS ?? 10_000,
     onClientError: (error, remoteAddress) => {

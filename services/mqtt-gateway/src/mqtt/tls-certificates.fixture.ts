@@ -28,6 +28,10 @@ export interface TestCertificates {
   fakeCa: ClientCertificate;
   /** Signed by {@link ca}, valid only in January 2020. */
   expired: ClientCertificate;
+  /** Signed by {@link ca}, valid, and listed in {@link crl}. */
+  revoked: ClientCertificate;
+  /** Certificate revocation list of {@link ca}, PEM. */
+  crl: string;
   /** Issues another valid client certificate (fresh key, so a fresh fingerprint) with subject CN `cn`. */
   issue(cn: string): Promise<ClientCertificate>;
   cleanup(): Promise<void>;
@@ -109,6 +113,11 @@ export async function createTestCertificates(): Promise<TestCertificates> {
   // `openssl x509` of OpenSSL 3.0 cannot backdate (-not_before came in 3.4); `openssl ca` can.
   await csr('expired', 'device-expired');
   await openssl('ca', '-batch', '-config', 'openssl.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', 'expired.csr', '-out', 'expired.crt', '-notext', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-extfile', 'openssl.cnf', '-extensions', 'client_ext');
+  // A certificate issued through the CA's database can be revoked there, and the CRL generated from it.
+  await csr('revoked', 'device-revoked');
+  await openssl('ca', '-batch', '-config', 'openssl.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', 'revoked.csr', '-out', 'revoked.crt', '-notext', '-days', '1', '-extfile', 'openssl.cnf', '-extensions', 'client_ext');
+  await openssl('ca', '-config', 'openssl.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-revoke', 'revoked.crt');
+  await openssl('ca', '-config', 'openssl.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-gencrl', '-crldays', '2', '-out', 'crl.pem');
   let issued = 0;
   return {
     ca: await read('ca.crt'),
@@ -117,6 +126,8 @@ export async function createTestCertificates(): Promise<TestCertificates> {
     otherCa: await signedClient('other', 'device-1', 'other-ca'),
     fakeCa: await signedClient('fake', 'device-1', 'fake-ca'),
     expired: await client('expired'),
+    revoked: await client('revoked'),
+    crl: await read('crl.pem'),
     issue: (cn) => signedClient(`issued-${issued++}`, cn, 'ca'),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };

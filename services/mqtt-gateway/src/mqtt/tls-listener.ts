@@ -27,6 +27,8 @@ export interface TlsOptions {
   cert: string | Buffer;
   /** PEM CA(s) that client certificates must chain to; without it, Node's public roots. */
   ca?: string | Buffer | undefined;
+  /** PEM certificate revocation list(s) of that CA: a listed client certificate fails the handshake. */
+  crl?: string | Buffer | undefined;
   /**
    * Ask every client for a certificate and refuse the handshake without a valid one (mTLS). When false,
    * no certificate is asked for and devices authenticate in CONNECT.
@@ -44,6 +46,7 @@ export function tlsServerOptions(options: TlsOptions): tls.TlsOptions {
     key: options.key,
     cert: options.cert,
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.crl !== undefined ? { crl: options.crl } : {}),
     minVersion: 'TLSv1.2',
     ciphers: TLS_CIPHERS,
     // Mozilla intermediate leaves the choice to clients: they know whether they have AES hardware.

@@ -135,8 +135,9 @@ describe('mutual TLS (X.509 client certificates)', () => {
     ['a certificate from another CA', () => withCert(certs.otherCa)],
     ['a certificate from a fake CA with the real CA subject DN', () => withCert(certs.fakeCa)],
     ['an expired certificate', () => withCert(certs.expired)],
+    ['a certificate listed in the CA revocation list', () => withCert(certs.revoked)],
   ])('refuses %s in the TLS handshake: no CONNACK, even for valid CONNECT credentials', async (_case, options) => {
-    const listener = await listenTls(countingHub(), '127.0.0.1', 0, { key: certs.server.key, cert: certs.server.cert, ca: certs.ca, requestClientCertificate: true, handshakeTimeoutMs: 2_000 });
+    const listener = await listenTls(countingHub(), '127.0.0.1', 0, { key: certs.server.key, cert: certs.server.cert, ca: certs.ca, crl: certs.crl, requestClientCertificate: true, handshakeTimeoutMs: 2_000 });
     try {
       const outcome = await tlsConnect(listener.address.port, options());
       expect(outcome.connack).toBeUndefined();
