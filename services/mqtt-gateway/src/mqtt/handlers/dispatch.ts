@@ -10,7 +10,8 @@ import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
 
 /** The device completed an outbound flow; an ack for an unknown packet id is ignored. */
 function acknowledged(connection: MqttConnection, flight: OutboundFlight | undefined): void {
-  if (flight) saveSession(connection);
+  // Only command flows are part of the stored session; a retained message's ack changes nothing there.
+  if (flight && flight.kind !== 'retained') saveSession(connection);
   if (flight?.kind !== 'command' || !connection.commands) return;
   connection.commands.delivered(flight).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not record command delivery'));
 }
