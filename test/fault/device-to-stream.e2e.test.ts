@@ -33,6 +33,8 @@ function startGateway(natsUrl: string, mqttPort: number, httpPort: number): Chil
       NATS_CONNECT_TIMEOUT_MS: '30000',
       GATEWAY_DEV_CREDENTIALS: `fault:${PASSWORD}`,
       MQTT_DEVICE_MESSAGE_RATE: '',
+      // The faults make every device reconnect in storms on purpose.
+      MQTT_RECONNECT_RATE: '',
       MQTT_HOST: '127.0.0.1',
       MQTT_PORT: String(mqttPort),
       HTTP_HOST: '127.0.0.1',

@@ -38,6 +38,8 @@ export const gatewayConfig = baseServiceConfig.extend({
   /** New connections per replica, and per source address; empty: no limit. */
   MQTT_CONNECTION_RATE: rateLimitSetting(z.string()).default(''),
   MQTT_CONNECTION_RATE_PER_ADDRESS: rateLimitSetting(z.string()).default(''),
+  /** CONNECTs per client id and per username (reconnect storms, like EMQX's flapping detection). */
+  MQTT_RECONNECT_RATE: rateLimitSetting(z.string()).default('30:60'),
   /** MQTT over TLS (usually 8883); unset: off. */
   MQTT_TLS_PORT: optionalPort,
   /** PEM server certificate (with intermediates) and key, for TLS and secure WebSocket. */

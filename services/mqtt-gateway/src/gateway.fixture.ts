@@ -20,6 +20,8 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {},
       MQTT_CONNECT_TIMEOUT_MS: 1_000,
       MQTT_MAX_KEEPALIVE: 1_200,
       MQTT_RECEIVE_MAXIMUM: 10,
+      // Tests reconnect the same clients many times on purpose; flapping detection is tested on its own.
+      MQTT_RECONNECT_RATE: '',
       ...overrides,
     }),
     namespace ? { namespace } : {},

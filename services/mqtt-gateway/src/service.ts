@@ -34,6 +34,7 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_MAX_CONNECTIONS'
       | 'MQTT_CONNECTION_RATE'
       | 'MQTT_CONNECTION_RATE_PER_ADDRESS'
+      | 'MQTT_RECONNECT_RATE'
       | 'MQTT_TLS_PORT'
       | 'MQTT_TLS_CERT_FILE'
       | 'MQTT_TLS_KEY_FILE'
@@ -129,6 +130,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
         maxConnections: settings.MQTT_MAX_CONNECTIONS ?? 0,
         connectionRate: settings.MQTT_CONNECTION_RATE ?? '',
         connectionRatePerAddress: settings.MQTT_CONNECTION_RATE_PER_ADDRESS ?? '',
+        reconnectRate: settings.MQTT_RECONNECT_RATE ?? '30:60',
       },
       context.bus,
       settings.GATEWAY_ID,

@@ -89,6 +89,21 @@ describe('connection limits', () => {
   });
 });
 
+describe('reconnect storms', () => {
+  it('holds off a client id reconnecting faster than allowed (0x9F / 3), whatever its source', async () => {
+    const g = await gateway({ MQTT_RECONNECT_RATE: '3:60' });
+    const codes = [];
+    for (let i = 0; i < 4; i++) {
+      const { client, connack } = await device(g.port, 'flapper', 5);
+      codes.push(connack.reasonCode);
+      client.destroy();
+    }
+    expect(codes).toEqual([0, 0, 0, 0x9f]);
+    expect((await device(g.port, 'flapper', 4)).connack).toMatchObject({ returnCode: 3 });
+    expect((await device(g.port, 'calm', 5)).connack).toMatchObject({ reasonCode: 0 });
+  });
+});
+
 describe('subscription and socket caps', () => {
   it('caps subscriptions per session (0x97) and filters per SUBSCRIBE, and refuses shared subscriptions (0x9E)', async () => {
     const g = await gateway({ MQTT_MAX_SUBSCRIPTIONS: 3 });

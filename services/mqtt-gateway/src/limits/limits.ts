@@ -13,6 +13,8 @@ export interface LimitSettings {
   maxConnections: number;
   connectionRate: string;
   connectionRatePerAddress: string;
+  /** CONNECTs per client id and per username (flapping detection); empty: none. */
+  reconnectRate: string;
 }
 
 /** Why a new connection is refused before its CONNECT is looked at. */
@@ -27,6 +29,7 @@ export class GatewayLimits {
   private readonly tenantRate: KeyedRateLimit;
   private readonly connectRate: KeyedRateLimit;
   private readonly addressRate: KeyedRateLimit;
+  private readonly reconnectRate: KeyedRateLimit;
   private readonly reported = new Map<string, number>();
 
   constructor(
@@ -40,6 +43,7 @@ export class GatewayLimits {
     this.tenantRate = new KeyedRateLimit(parseRateLimit(settings.tenantMessageRate));
     this.connectRate = new KeyedRateLimit(parseRateLimit(settings.connectionRate));
     this.addressRate = new KeyedRateLimit(parseRateLimit(settings.connectionRatePerAddress));
+    this.reconnectRate = new KeyedRateLimit(parseRateLimit(settings.reconnectRate));
   }
 
   /** Checked when CONNECT arrives, before authentication. */
@@ -47,6 +51,16 @@ export class GatewayLimits {
     if (this.settings.maxConnections > 0 && this.openConnections() > this.settings.maxConnections) return 'max-connections';
     if (!this.connectRate.take('*') || !this.addressRate.take(remoteAddress ?? 'unknown')) return 'connection-rate';
     return undefined;
+  }
+
+  /**
+   * Flapping detection (hardening §3.2): CONNECTs counted per client id and per username independently, so
+   * rotating one does not escape the other; checked before authentication.
+   */
+  admitIdentity(clientId: string, username: string | undefined): boolean {
+    const byClient = this.reconnectRate.take(`c\u0000${clientId}`);
+    const byUser = username === undefined || this.reconnectRate.take(`u\u0000${username}`);
+    return byClient && byUser;
   }
 
   /** Takes one message from the device's and its tenant's allowance; the limit hit, if any. */

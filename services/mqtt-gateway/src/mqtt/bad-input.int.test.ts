@@ -88,6 +88,23 @@ describe('refused with a CONNACK', () => {
 });
 
 describe('MQTT 5 specifics', () => {
+  it.each([
+    ['a Receive Maximum of 0', { receiveMaximum: 0 }],
+    ['a Maximum Packet Size of 0', { maximumPacketSize: 0 }],
+  ])('refuses a CONNECT with %s (0x82)', async (_name, properties) => {
+    const client = await rawClient(g.port, 5);
+    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'props', clean: true, keepalive: 30, username: 'props', password: Buffer.from(PASSWORD), properties });
+    expect(await client.next('connack')).toMatchObject({ reasonCode: 0x82 });
+    await client.closed;
+  });
+
+  it('closes a SUBSCRIBE carrying a subscription identifier, announced as unavailable (0xA1)', async () => {
+    const client = await connected(5);
+    client.send({ cmd: 'subscribe', messageId: 1, properties: { subscriptionIdentifier: 7 }, subscriptions: [{ topic: 'acme/agent/ok-5/Command/#', qos: 1 }] });
+    expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0xa1 });
+    await stillServing();
+  });
+
   it('refuses an AUTH packet when no authentication method was negotiated', async () => {
     const client = await connected(5);
     client.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-1' } });

@@ -26,6 +26,7 @@ export const ReasonCode = {
   payloadFormatInvalid: 0x99,
   sharedSubscriptionsNotSupported: 0x9e,
   connectionRateExceeded: 0x9f,
+  subscriptionIdentifiersNotSupported: 0xa1,
 } as const;
 
 /** MQTT 3.1/3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */

@@ -25,6 +25,12 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
     metrics.rejections.inc({ reason: 'malformed-packet' });
     return connection.close('protocol-error', undefined, 'invalid string in CONNECT');
   }
+  // A Receive Maximum or Maximum Packet Size of 0 is a protocol error [MQTT-3.1.2-?, MQTT 5 §3.1.2.11].
+  if (packet.properties?.receiveMaximum === 0 || packet.properties?.maximumPacketSize === 0) {
+    metrics.rejections.inc({ reason: 'protocol-error' });
+    connection.send({ cmd: 'connack', reasonCode: ReasonCode.protocolError, sessionPresent: false });
+    return connection.close('protocol-error', undefined, 'Receive Maximum or Maximum Packet Size of 0');
+  }
   // MQTT 3.1.1 forbids a password without a username [MQTT-3.1.2-22] (MQTT 5 allows it).
   if (connection.protocolVersion < 5 && packet.password !== undefined && packet.username === undefined) {
     metrics.rejections.inc({ reason: 'protocol-error' });
@@ -40,6 +46,11 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
       // 3.1 requires an id; 3.1.1 allows an empty one only with a clean session [MQTT-3.1.3-8].
       return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, 'empty client id');
     }
+  }
+  // A client reconnecting in a storm is held off before authentication, by client id and by username.
+  if (!connection.deps.quotas.admitIdentity(clientId, packet.username)) {
+    metrics.rejections.inc({ reason: 'flapping' });
+    return refuse(connection, ReasonCode.connectionRateExceeded, ConnackV3.serverUnavailable, 'reconnecting too often');
   }
   // Failures count per source address and per identity; a locked one is refused before any lookup.
   const throttleKeys = [`ip:${connection.socket.remoteAddress ?? 'unknown'}`, `id:${packet.username ?? clientId}`];

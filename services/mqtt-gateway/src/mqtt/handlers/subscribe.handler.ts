@@ -14,6 +14,10 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
   const v5 = connection.protocolVersion === 5;
   const identity = connection.identity!;
   if (packet.subscriptions.length === 0) return connection.close('protocol-error', ReasonCode.protocolError, 'empty SUBSCRIBE'); // [MQTT-3.8.3-3]
+  if (packet.properties?.subscriptionIdentifier !== undefined) {
+    // Announced as unavailable in CONNACK [MQTT 5 §3.2.2.3.12].
+    return connection.close('protocol-error', ReasonCode.subscriptionIdentifiersNotSupported, 'subscription identifiers are not supported');
+  }
   const { maxSubscriptions } = connection.deps.limits;
   if (packet.subscriptions.length > maxSubscriptions) {
     connection.deps.metrics.rejections.inc({ reason: 'subscribe-flood' });
