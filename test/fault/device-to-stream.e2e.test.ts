@@ -1,18 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedNats, type EmbeddedNats } from '@flotilla/cli';
+import { startEmbeddedNats, startEmbeddedPostgres, type EmbeddedNats, type EmbeddedPostgresServer } from '@flotilla/cli';
+import pg from 'pg';
 import { connectMqtt, endAll, freePort, waitFor } from '@flotilla/testing';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// hardening.md §2.3, device → stream: devices publish uniquely numbered QoS 1 messages while the gateway
-// and NATS are killed, frozen and restarted; afterwards every acknowledged message must be in the stream
-// (lost: empty), nothing else may be (unexpected: empty), and nothing twice (message ids de-duplicate).
+// hardening.md §2.3, device → stream → read model: devices publish uniquely numbered QoS 1 messages while
+// the gateway and NATS are killed, frozen and restarted and PostgreSQL is restarted under the geolocation
+// projection; afterwards every acknowledged message must be in the stream (lost: empty), nothing else may
+// be (unexpected: empty), nothing twice, and the read model must hold each stored message exactly once.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'fault-test-password';
@@ -45,6 +47,14 @@ function startGateway(natsUrl: string, mqttPort: number, httpPort: number): Chil
   });
 }
 
+function startGeolocation(natsUrl: string, databaseUrl: string, httpPort: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'services/geolocation/src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, NATS_URL: natsUrl, NATS_CONNECT_TIMEOUT_MS: '30000', DATABASE_URL: databaseUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+}
+
 async function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -52,12 +62,17 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe('device → stream under faults', () => {
-  it('loses no acknowledged message and stores none twice through gateway and NATS kills and freezes', async () => {
+describe('device → stream → read model under faults', () => {
+  it('loses no acknowledged message and stores none twice, in the stream or the read model, through gateway and NATS kills, freezes and a PostgreSQL restart', async () => {
     const storeDir = await mkdtemp(path.join(tmpdir(), 'flotilla-fault-'));
+    await chmod(storeDir, 0o755); // PostgreSQL runs as the postgres user when the tests run as root
     const natsPort = await freePort();
-    let nats: EmbeddedNats = await startEmbeddedNats({ port: natsPort, dataDir: storeDir });
-    cleanups.push(() => rm(storeDir, { recursive: true, force: true }), () => nats.stop());
+    let nats: EmbeddedNats = await startEmbeddedNats({ port: natsPort, dataDir: path.join(storeDir, 'nats') });
+    const pgPort = await freePort();
+    let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres({ port: pgPort, dataDir: path.join(storeDir, 'postgres') });
+    cleanups.push(() => rm(storeDir, { recursive: true, force: true }), () => nats.stop(), () => postgres.stop());
+    const geolocation = startGeolocation(nats.url, postgres.url, await freePort());
+    cleanups.push(() => kill(geolocation));
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
     let gateway = startGateway(nats.url, mqttPort, httpPort);
     cleanups.push(() => kill(gateway));
@@ -100,7 +115,12 @@ describe('device → stream under faults', () => {
     // 3. NATS is killed and started again on its store.
     await nats.kill('SIGKILL');
     await pause(500);
-    nats = await startEmbeddedNats({ port: natsPort, dataDir: storeDir });
+    nats = await startEmbeddedNats({ port: natsPort, dataDir: path.join(storeDir, 'nats') });
+    await ackedSoFar(acked.size + 50);
+    // 4. PostgreSQL restarts under the projection.
+    await postgres.stop();
+    await pause(1_000);
+    postgres = await startEmbeddedPostgres({ port: pgPort, dataDir: path.join(storeDir, 'postgres') });
     await ackedSoFar(acked.size + 50);
     running = false;
     await Promise.all(publishers);
@@ -125,6 +145,19 @@ describe('device → stream under faults', () => {
     const lost = ackedIds.filter((id) => !storedSet.has(id));
     const unexpected = stored.filter((id) => !sent.has(id));
     const duplicates = stored.length - storedSet.size;
-    expect({ acked: ackedIds.length > 200, lost, unexpected, duplicates }).toEqual({ acked: true, lost: [], unexpected: [], duplicates: 0 });
+    expect({ acked: ackedIds.length > 250, lost, unexpected, duplicates }).toEqual({ acked: true, lost: [], unexpected: [], duplicates: 0 });
+
+    // The read model: one history row per stored message, once the projection has caught up.
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    try {
+      const rows = await waitFor('the projection to catch up', async () => {
+        const { rows } = await db.query<{ id: string }>(`SELECT device_id || '#' || extract(epoch FROM reported_at)::bigint AS id FROM geo.position_history`).catch(() => ({ rows: [] }));
+        return rows.length >= stored.length ? rows.map((row) => row.id) : undefined;
+      }, 60_000, 200);
+      expect({ rows: rows.length, distinct: new Set(rows).size, missing: stored.filter((id) => !rows.includes(id)) }).toEqual({ rows: stored.length, distinct: stored.length, missing: [] });
+    } finally {
+      await db.end();
+    }
   }, 180_000);
 });

@@ -8,4 +8,5 @@ export { loadDevCredentials } from './dev-credentials.js';
 export { findNatsServer, startEmbeddedNats } from './embedded/nats.js';
 export type { EmbeddedNats } from './embedded/nats.js';
 export { startEmbeddedPostgres } from './embedded/postgres.js';
+export type { EmbeddedPostgresServer } from './embedded/postgres.js';
 export { isListening } from './embedded/port.js';

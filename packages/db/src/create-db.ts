@@ -43,7 +43,11 @@ export function createDb<DB>(options: Partial<DbOptions> & Pick<DbOptions, 'conn
     options: `-c search_path=${assertSchemaName(merged.schema)}`,
     types,
   });
-  // An idle client losing its server connection is reported here; without a listener it would crash the process.
+  // A server restart ends every connection. For idle clients the pool reports it here; a checked-out client
+  // (a projection's leader lock holds one for as long as it leads) emits 'error' itself, and without a
+  // listener that would crash the process. With these, the loss surfaces as a failed query, which callers
+  // retry (the projection runner re-elects and rewinds).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
