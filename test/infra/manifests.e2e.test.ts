@@ -219,8 +219,22 @@ describe.each(LAYERS)('infra/k8s/%s rendered', (layer) => {
       const port = named<IService>(objects, 'Service', name).spec?.ports?.find((candidate) => candidate.port === 1883);
       expect(containerPort(container, port?.targetPort), name).toBe(mqttPort);
     }
+    // MQTT over TLS where it is configured: its port, its certificate files from a mounted Secret.
+    const tlsPort = container.env?.find((variable) => variable.name === 'MQTT_TLS_PORT')?.value;
+    if (tlsPort !== undefined) {
+      expect(containerPort(container, 'mqtts')).toBe(Number(tlsPort));
+      const tlsService = named<IService>(objects, 'Service', 'mqtt-gateway-public').spec?.ports?.find((candidate) => candidate.port === 8883);
+      expect(containerPort(container, tlsService?.targetPort)).toBe(Number(tlsPort));
+      const mounts = container.volumeMounts ?? [];
+      for (const file of ['MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE']) {
+        const value = container.env?.find((variable) => variable.name === file)?.value ?? '';
+        const mount = mounts.find((candidate) => value.startsWith(`${candidate.mountPath}/`));
+        const volume = podSpecOf(named(objects, 'Deployment', 'mqtt-gateway'))?.volumes?.find((candidate) => candidate.name === mount?.name);
+        expect(volume?.secret?.secretName, `${file} comes from a Secret`).toBeDefined();
+      }
+    }
     const publicPorts = named<IService>(objects, 'Service', 'mqtt-gateway-public').spec?.ports?.map((port) => port.port);
-    expect(publicPorts, 'health and metrics stay inside the cluster').toEqual([1883]);
+    expect(publicPorts, 'health and metrics stay inside the cluster').toEqual(tlsPort === undefined ? [1883] : [1883, 8883]);
   });
 
   it('runs NATS as a JetStream cluster the services can reach, with at least STREAM_REPLICAS servers', () => {
