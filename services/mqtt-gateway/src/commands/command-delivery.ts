@@ -4,7 +4,7 @@ import { DeviceCommandDelivered, DeviceCommandExpired, DeviceCommandIssued, Devi
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { MqttConnection } from '../mqtt/connection.js';
-import { topicMatches } from '../mqtt/topic-rules.js';
+import { grantedQos } from '../mqtt/topic-rules.js';
 import { saveSession } from '../sessions/session-lifecycle.js';
 
 /** A command sent to the device and not yet acknowledged by it. */
@@ -110,7 +110,7 @@ export class CommandDelivery {
       return message.term();
     }
     // Only what the client subscribed to, at most at the QoS it was granted [MQTT-3.8.4-6].
-    const granted = Math.max(-1, ...[...this.connection.subscriptions].filter(([filter]) => topicMatches(filter, rendered.topic)).map(([, qos]) => qos));
+    const granted = grantedQos(this.connection.subscriptions, rendered.topic);
     if (granted < 0) return message.nak(this.settings.retryUnsubscribedMs);
     const resumed = this.connection.outbound.find((flight) => flight.kind === 'resumed' && flight.commandId === event.data.commandId);
     if (resumed) {

@@ -151,6 +151,13 @@ export class MqttConnection {
     this.socket.write(mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion }));
   }
 
+  /** Starts delivering the device's queued commands, once per connection. */
+  startCommands(): void {
+    if (this.commands) return;
+    this.commands = this.deps.deliverCommands(this);
+    this.commands.start().catch((error: unknown) => this.logger.error({ err: error }, 'could not start command delivery'));
+  }
+
   /** CONNECT arrived in time: the deadline for it no longer applies (authentication may take a while). */
   connectReceived(): void {
     clearTimeout(this.connectDeadline);

@@ -34,3 +34,10 @@ export function topicMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/** The highest QoS granted by the subscriptions matching `topic`, or -1 when none matches. */
+export function grantedQos(subscriptions: ReadonlyMap<string, number>, topic: string): number {
+  let granted = -1;
+  for (const [filter, qos] of subscriptions) if (qos > granted && topicMatches(filter, topic)) granted = qos;
+  return granted;
+}

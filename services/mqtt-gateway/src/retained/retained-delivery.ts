@@ -1,6 +1,6 @@
 import type { RetainedMessage } from '@flotilla/contracts';
 import type { MqttConnection } from '../mqtt/connection.js';
-import { topicMatches } from '../mqtt/topic-rules.js';
+import { grantedQos } from '../mqtt/topic-rules.js';
 
 /**
  * Sends `message` to `connection` at the lower of its QoS and `grantedQos`, if the device may receive
@@ -25,7 +25,7 @@ export async function deliverRetainedOnSubscribe(connection: MqttConnection, fil
 /** A retained message changed: connected subscribers get it as a live message (retain flag 0, [MQTT-3.3.1-9]). */
 export function forwardRetainedChange(connections: Iterable<MqttConnection>, message: RetainedMessage): void {
   for (const connection of connections) {
-    const granted = Math.max(-1, ...[...connection.subscriptions].filter(([filter]) => topicMatches(filter, message.topic)).map(([, qos]) => qos));
+    const granted = grantedQos(connection.subscriptions, message.topic);
     if (granted >= 0) sendRetained(connection, message, granted, false);
   }
 }

@@ -8,8 +8,13 @@ import type { MqttConnection } from '../connection.js';
 import { ConnackV3, ReasonCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topic-rules.js';
 
-function refuse(connection: MqttConnection, v5: number, v3: number, detail: string): void {
+/** A refusing CONNACK: the MQTT 5 reason code, or the MQTT 3 return code. */
+export function sendConnackRefusal(connection: MqttConnection, v5: number, v3: number): void {
   connection.send(connection.protocolVersion === 5 ? { cmd: 'connack', reasonCode: v5, sessionPresent: false } : { cmd: 'connack', returnCode: v3, sessionPresent: false });
+}
+
+function refuse(connection: MqttConnection, v5: number, v3: number, detail: string): void {
+  sendConnackRefusal(connection, v5, v3);
   connection.deps.metrics.rejections.inc({ reason: `connect-${v5.toString(16)}` });
   connection.close('protocol-error', undefined, detail);
 }
@@ -28,7 +33,8 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   // A Receive Maximum or Maximum Packet Size of 0 is a protocol error [MQTT-3.1.2-?, MQTT 5 §3.1.2.11].
   if (packet.properties?.receiveMaximum === 0 || packet.properties?.maximumPacketSize === 0) {
     metrics.rejections.inc({ reason: 'protocol-error' });
-    connection.send({ cmd: 'connack', reasonCode: ReasonCode.protocolError, sessionPresent: false });
+    // Properties exist only in MQTT 5, so this is always the MQTT 5 form.
+    sendConnackRefusal(connection, ReasonCode.protocolError, ConnackV3.unacceptableProtocolVersion);
     return connection.close('protocol-error', undefined, 'Receive Maximum or Maximum Packet Size of 0');
   }
   // MQTT 3.1.1 forbids a password without a username [MQTT-3.1.2-22] (MQTT 5 allows it).
@@ -120,8 +126,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
  * retained state, which may have changed while the device was away; the device sends no SUBSCRIBE.
  */
 function resumeSubscriptions(connection: MqttConnection): void {
-  connection.commands = connection.deps.deliverCommands(connection);
-  connection.commands.start().catch((error: unknown) => connection.logger.error({ err: error }, 'could not start command delivery'));
+  connection.startCommands();
   for (const [filter, qos] of connection.subscriptions) {
     deliverRetainedOnSubscribe(connection, filter, qos).catch((error: unknown) => connection.logger.warn({ err: error, filter }, 'retained delivery failed'));
   }

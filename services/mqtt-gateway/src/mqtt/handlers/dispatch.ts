@@ -4,7 +4,7 @@ import { ADMISSION_CODES } from '../../limits/limits.js';
 import { saveSession } from '../../sessions/session-lifecycle.js';
 import type { MqttConnection } from '../connection.js';
 import { ReasonCode } from '../reason-codes.js';
-import { handleConnect } from './connect.handler.js';
+import { handleConnect, sendConnackRefusal } from './connect.handler.js';
 import { handlePublish, handlePubrel } from './publish.handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe.handler.js';
 
@@ -27,7 +27,7 @@ export async function dispatch(connection: MqttConnection, packet: Packet): Prom
       connection.protocolVersion = packet.protocolVersion ?? 4;
       const codes = ADMISSION_CODES[refusal];
       connection.deps.metrics.rejections.inc({ reason: refusal });
-      connection.send(connection.protocolVersion === 5 ? { cmd: 'connack', reasonCode: codes.v5, sessionPresent: false } : { cmd: 'connack', returnCode: codes.v3, sessionPresent: false });
+      sendConnackRefusal(connection, codes.v5, codes.v3);
       return connection.close('limit-exceeded', undefined, refusal);
     }
     return handleConnect(connection, packet);

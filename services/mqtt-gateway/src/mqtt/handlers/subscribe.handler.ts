@@ -53,11 +53,8 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       if (qos <= 2) await deliverRetainedOnSubscribe(connection, topic, qos).catch((error: unknown) => connection.logger.warn({ err: error, topic }, 'retained delivery failed'));
     }
   });
-  if (!connection.commands && connection.subscriptions.size > 0) {
-    // Commands flow once the device listens; they wait in the queue until then.
-    connection.commands = connection.deps.deliverCommands(connection);
-    connection.commands.start().catch((error: unknown) => connection.logger.error({ err: error }, 'could not start command delivery'));
-  }
+  // Commands flow once the device listens; they wait in the queue until then.
+  if (connection.subscriptions.size > 0) connection.startCommands();
 }
 
 /** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
