@@ -1,7 +1,10 @@
 import { DeviceCommandIssued } from '@flotilla/contracts';
+import { waitFor } from '@flotilla/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestGateway } from '../gateway.fixture.js';
 import { rawClient } from '../mqtt/raw-client.fixture.js';
+import { SESSIONS_BUCKET } from '../service.js';
+import { SessionStore } from './session-store.js';
 
 let a: Awaited<ReturnType<typeof startTestGateway>>;
 let b: Awaited<ReturnType<typeof startTestGateway>>;
@@ -18,6 +21,11 @@ async function connect(port: number, serial: string, version: 4 | 5, fields: Rec
   const client = await rawClient(port, version);
   client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId: serial, clean: false, keepalive: 30, username: serial, password: Buffer.from(PASSWORD), ...fields });
   return { client, connack: await client.next('connack') };
+}
+/** Session writes are asynchronous: waits for the one a disconnect made, before resuming elsewhere. */
+async function savedAtDisconnect(clientId: string): Promise<void> {
+  const store = new SessionStore((await a.bus.ensureBuckets([{ name: SESSIONS_BUCKET }])).get(SESSIONS_BUCKET)!);
+  await waitFor('the session saved at disconnect', async () => (await store.load(clientId))?.disconnectedAt ?? undefined);
 }
 const leave = async (client: Awaited<ReturnType<typeof rawClient>>) => {
   client.send({ cmd: 'disconnect' });
@@ -51,6 +59,7 @@ describe('persistent sessions', () => {
     const short = await connect(a.port, 's-3', 5, { properties: { sessionExpiryInterval: 1 } });
     expect(short.connack.properties?.sessionExpiryInterval).toBeUndefined();
     await leave(short.client);
+    await savedAtDisconnect('s-3');
     expect((await connect(b.port, 's-3', 5)).connack).toMatchObject({ sessionPresent: true });
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     const expired = await connect(b.port, 's-3', 5, { properties: { sessionExpiryInterval: 3_600 } });
@@ -61,6 +70,7 @@ describe('persistent sessions', () => {
 
   it("does not let another device resume a session under the same client id", async () => {
     await leave((await connect(a.port, 's-4', 4)).client);
+    await savedAtDisconnect('s-4');
     const intruder = await rawClient(b.port, 4);
     intruder.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 's-4', clean: false, keepalive: 30, username: 'intruder', password: Buffer.from(PASSWORD) });
     expect(await intruder.next('connack')).toMatchObject({ returnCode: 2 });
