@@ -14,3 +14,15 @@ export { DeviceCommandIssued } from './commands/device-command-issued.js';
 export { DeviceCommandDelivered, DeviceCommandExpired, DeviceCommandPushed } from './commands/command-delivery-events.js';
 export { DeviceLimit, DeviceLimitExceeded } from './devices/device-limit-exceeded.js';
 export { RetainedMessage, retainedKey, retainedKeyFilters, retainedTopic } from './retained/retained-message.js';
+export { ApplicationCredential, TopicRules } from './applications/application-credential.js';
+export {
+  APP_SUBJECT_ROOT,
+  APPLICATION_EVENT_CONTEXTS,
+  appSubjectTopic,
+  appTenantSubjectFilter,
+  appTopicSubject,
+  DEVICE_EVENTS_TOPIC_ROOT,
+  deviceEventTopic,
+  escapeTopicLevel,
+  unescapeTopicLevel,
+} from './applications/app-topics.js';

@@ -12,4 +12,6 @@ export const credentialKey = {
   accessToken: (token: string) => `token.${sha256Hex(token)}`,
   clientId: (clientId: string) => `client.${b64(clientId)}`,
   x509: (sha256Fingerprint: string) => `x509.${sha256Fingerprint.replace(/:/g, '').toLowerCase()}`,
+  /** An application's username, in the `application-credentials` bucket. */
+  application: (username: string) => `app.${b64(username)}`,
 };

@@ -60,6 +60,13 @@ export const gatewayConfig = baseServiceConfig.extend({
   MQTT_COMMAND_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** Longest a session outlives its connection (MQTT 3 clean session 0 gets exactly this), in seconds. */
   MQTT_MAX_SESSION_EXPIRY: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  /** How long applications' messages stay in the MQTT_APPS stream for persistent sessions that are away, in seconds. */
+  MQTT_APP_RETENTION_SECONDS: z.coerce.number().int().min(60).default(24 * 3600),
+  /** Most bytes the MQTT_APPS stream keeps (oldest messages go first). */
+  MQTT_APP_MAX_BYTES: z.coerce.number().int().min(1_048_576).default(1024 ** 3),
+  /** Development only: a listener on 127.0.0.1 that admits clients without credentials as applications of MQTT_SANDBOX_TENANT; unset: off. */
+  MQTT_SANDBOX_PORT: optionalPort,
+  MQTT_SANDBOX_TENANT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').default('sandbox'),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */
   MQTT_PRESENCE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });

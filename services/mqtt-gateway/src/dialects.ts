@@ -14,8 +14,8 @@ function notYetMapped(dialect: Dialect): DialectRouter {
   };
 }
 
-/** The topic rules of each dialect. */
-export function routerFor(bus: Bus): (identity: Identity) => DialectRouter {
+/** The topic rules of each dialect; an application has its own rules and broker, whatever its dialect field. */
+export function routerFor(bus: Bus, applications: DialectRouter): (identity: Identity) => DialectRouter {
   const routers: Record<Dialect, DialectRouter> = { flyve: flyveRouter(bus), thingsboard: notYetMapped('thingsboard'), watson: notYetMapped('watson') };
-  return (identity) => routers[identity.dialect];
+  return (identity) => (identity.application ? applications : routers[identity.dialect]);
 }

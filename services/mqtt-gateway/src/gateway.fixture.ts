@@ -1,6 +1,7 @@
-import type { DeviceCredential } from '@flotilla/contracts';
+import type { ApplicationCredential, DeviceCredential } from '@flotilla/contracts';
+import { credentialKey, generateSecret, hashGeneratedSecret } from '@flotilla/credentials';
 import { startServiceInProcess } from '@flotilla/testing';
-import { DEVICE_CREDENTIALS_BUCKET, startMqttGateway, type GatewaySettings } from './service.js';
+import { APPLICATION_CREDENTIALS_BUCKET, DEVICE_CREDENTIALS_BUCKET, startMqttGateway, type GatewaySettings } from './service.js';
 
 /** Largest MQTT packet of a test gateway (also the WebSocket frame limit in tests). */
 export const TEST_MAX_PACKET_SIZE = 4096;
@@ -27,7 +28,9 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {},
     namespace ? { namespace } : {},
   );
   const { jsm } = t.bus.connection;
-  const credentials = (await t.bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }])).get(DEVICE_CREDENTIALS_BUCKET)!;
+  const buckets = await t.bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }, { name: APPLICATION_CREDENTIALS_BUCKET }]);
+  const credentials = buckets.get(DEVICE_CREDENTIALS_BUCKET)!;
+  const applications = buckets.get(APPLICATION_CREDENTIALS_BUCKET)!;
   return {
     ...t,
     port: t.service.port,
@@ -36,6 +39,24 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {},
       const full: DeviceCredential = { version: 1, issuedAt: new Date(), revoked: false, fleet: null, clientId: null, username: null, ...record };
       await credentials.put(key, JSON.stringify(full));
       return full;
+    },
+    /** Writes an application's credential (username = `applicationId`) and returns its password. */
+    async putApplication(tenant: string, applicationId: string, rules: Partial<Pick<ApplicationCredential, 'publish' | 'subscribe' | 'clientId' | 'revoked'>> = {}) {
+      const password = generateSecret();
+      const record: ApplicationCredential = {
+        version: 1,
+        tenant,
+        applicationId,
+        clientId: null,
+        secret: hashGeneratedSecret(password),
+        publish: { allow: ['#'], deny: [] },
+        subscribe: { allow: ['#', '$flotilla/events/#'], deny: [] },
+        revoked: false,
+        issuedAt: new Date(),
+        ...rules,
+      };
+      await applications.put(credentialKey.application(applicationId), JSON.stringify(record));
+      return { username: applicationId, password };
     },
     /** Messages stored in the stream of `context` so far. */
     async count(context: 'geo' | 'devices'): Promise<number> {

@@ -1,4 +1,11 @@
+import { APP_SUBJECT_ROOT, ApplicationCredential } from '@flotilla/contracts';
 import type { RunningService, ServiceContext } from '@flotilla/service-kit';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { ApplicationFeed, appStreamName } from './applications/app-feed.js';
+import { applicationRouter } from './applications/application.router.js';
+import { startSandbox } from './applications/sandbox-listener.js';
+import { sandboxAuthenticator } from './auth/sandbox.authenticator.js';
+import type { MqttConnection } from './mqtt/connection.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { kvCredentialStore } from './auth/credential-store.js';
 import { devCredentialsAuthenticator } from './auth/dev-credentials.authenticator.js';
@@ -49,6 +56,10 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
       | 'MQTT_TOPIC_ALIAS_MAXIMUM'
       | 'MQTT_MAX_SUBSCRIPTIONS'
       | 'MQTT_MAX_PENDING_PER_ADDRESS'
+      | 'MQTT_APP_RETENTION_SECONDS'
+      | 'MQTT_APP_MAX_BYTES'
+      | 'MQTT_SANDBOX_PORT'
+      | 'MQTT_SANDBOX_TENANT'
     >
   >;
 
@@ -62,9 +73,13 @@ export const REPLICAS_BUCKET = 'gateway-replicas';
 export const SESSIONS_BUCKET = 'mqtt-sessions';
 /** Retained messages (desired state) that services write and the gateway delivers. */
 export const RETAINED_BUCKET = 'retained';
+/** Credentials and topic rules of applications (MQTT clients that are not devices). */
+export const APPLICATION_CREDENTIALS_BUCKET = 'application-credentials';
+/** Retained messages applications publish, by tenant and topic. */
+export const APP_RETAINED_BUCKET = 'app-retained';
 
 /** A running gateway: its TCP port, the port of every listener by kind, and its connections. */
-export type RunningGateway = RunningService & { port: number; ports: Partial<Record<keyof typeof SCHEMES, number>>; hub: ConnectionHub };
+export type RunningGateway = RunningService & { port: number; ports: Partial<Record<keyof typeof SCHEMES | 'sandbox', number>>; hub: ConnectionHub };
 
 /** Starts the MQTT listeners; device publishes become events on the bus. */
 export async function startMqttGateway(context: ServiceContext, settings: GatewaySettings): Promise<RunningGateway> {
@@ -76,21 +91,42 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     { name: PRESENCE_BUCKET, description: 'the gateway connection holding each device' },
     { name: REPLICAS_BUCKET, description: 'gateway replica heartbeats', ttlMs: presenceTtlMs },
     { name: RETAINED_BUCKET, description: 'retained messages by topic (desired state written by services)' },
+    { name: APPLICATION_CREDENTIALS_BUCKET, description: 'application credentials (hashed) and topic rules' },
+    { name: APP_RETAINED_BUCKET, description: 'retained messages of applications, by tenant and topic', maxValueSize: settings.MQTT_MAX_PACKET_SIZE + 4096 },
     // A session not resumed within its expiry is gone; entries a day past the longest expiry are removed.
     { name: SESSIONS_BUCKET, description: 'persistent MQTT sessions', ttlMs: (maxSessionExpiry + 24 * 3600) * 1000 },
   ]);
+  // Applications' messages between replicas, kept a while for persistent sessions that are away.
+  await context.bus.ensureStreams(
+    [],
+    [
+      {
+        name: appStreamName(context.bus),
+        subjects: [context.bus.names.subject(`${APP_SUBJECT_ROOT}.>`)],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_age: (settings.MQTT_APP_RETENTION_SECONDS ?? 24 * 3600) * 1_000_000_000,
+        max_bytes: settings.MQTT_APP_MAX_BYTES ?? 1024 ** 3,
+        num_replicas: context.bus.connection.options.replicas,
+        allow_direct: true,
+      },
+    ],
+  );
   const retained = await kvRetainedStore(buckets.get(RETAINED_BUCKET)!, logger);
+  const appRetained = await kvRetainedStore(buckets.get(APP_RETAINED_BUCKET)!, logger);
   const store = await kvCredentialStore(buckets.get(DEVICE_CREDENTIALS_BUCKET)!, logger);
+  const applicationStore = await kvCredentialStore(buckets.get(APPLICATION_CREDENTIALS_BUCKET)!, logger, ApplicationCredential);
   const authenticators: Authenticator[] = [];
   if (settings.GATEWAY_DEV_CREDENTIALS) {
     const at = settings.GATEWAY_DEV_CREDENTIALS.indexOf(':');
     authenticators.push(devCredentialsAuthenticator(settings.GATEWAY_DEV_CREDENTIALS.slice(0, at), settings.GATEWAY_DEV_CREDENTIALS.slice(at + 1)));
   }
-  authenticators.push(kvAuthenticator(store));
+  authenticators.push(kvAuthenticator(store, applicationStore));
   const metrics = gatewayMetrics(context.metrics);
   const commandSettings = { gatewayId: settings.GATEWAY_ID, ackWaitMs: settings.MQTT_COMMAND_ACK_WAIT_MS ?? 300_000, retryUnsubscribedMs: 5_000, inactiveMs: 3_600_000 };
   // Presence and quotas need the hub, which needs them: bound once the hub exists.
-  const late: { hub?: ConnectionHub } = {};
+  const late: { hub?: ConnectionHub; sandbox?: ConnectionHub } = {};
   const presence = await busPresence({
     bus: context.bus,
     gatewayId: settings.GATEWAY_ID,
@@ -99,7 +135,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
     ttlMs: presenceTtlMs,
     deviceConnection: (tenant, deviceId) => late.hub?.ofDevice(tenant, deviceId),
   });
-  const hub = createConnectionHub({
+  const hubDeps = {
     gatewayId: settings.GATEWAY_ID,
     authenticator: firstOf(...authenticators),
     throttle: loginThrottle({
@@ -109,7 +145,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       maxLockoutMs: 3_600_000,
     }),
     clientIds: new ClientIds(),
-    routerFor: routerFor(context.bus),
+    routerFor: routerFor(context.bus, applicationRouter(context.bus, buckets.get(APP_RETAINED_BUCKET)!)),
     bus: context.bus,
     presence,
     logger,
@@ -135,37 +171,58 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       context.bus,
       settings.GATEWAY_ID,
       metrics,
-      () => late.hub?.connections.size ?? 0,
+      () => (late.hub?.connections.size ?? 0) + (late.sandbox?.connections.size ?? 0),
     ),
     retained,
+    appRetained,
     sessions: { store: new SessionStore(buckets.get(SESSIONS_BUCKET)!), maxExpirySeconds: maxSessionExpiry },
     commands: commandSettings,
-    deliverCommands: (connection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
-  });
+    deliverCommands: (connection: MqttConnection) => new CommandDelivery(connection, context.bus, commandSettings, logger),
+    applicationFeed: (connection: MqttConnection) => new ApplicationFeed(connection, context.bus),
+  };
+  const hub = createConnectionHub(hubDeps);
   late.hub = hub;
   const listeners = await startListeners(hub, settings, metrics, logger);
+  // The development sandbox: its own hub, whose anonymous clients are applications of the sandbox tenant.
+  const sandbox =
+    settings.MQTT_SANDBOX_PORT === undefined
+      ? undefined
+      : await startSandbox(createConnectionHub({ ...hubDeps, authenticator: sandboxAuthenticator(settings.MQTT_SANDBOX_TENANT ?? 'sandbox', hubDeps.authenticator) }), settings.MQTT_SANDBOX_PORT).catch(async (error: unknown) => {
+          await Promise.all(Object.values(listeners).map((listener) => listener.close()));
+          throw error;
+        });
+  late.sandbox = sandbox?.hub;
+  if (sandbox) logger.warn({ port: sandbox.listener.address.port, tenant: settings.MQTT_SANDBOX_TENANT ?? 'sandbox' }, 'sandbox listener on 127.0.0.1 admits clients without credentials (development only)');
   retained.onChange((_topic, message) => message && forwardRetainedChange(hub.connections, message));
   // A credential changed in KV (revoked, rotated, deleted): its connections must authenticate again.
-  store.onChange((key) => {
-    for (const connection of hub.connections) {
+  const credentialsChanged = (key: string) => {
+    for (const connection of [...hub.connections, ...(sandbox?.hub.connections ?? [])]) {
       if (connection.identity?.credentialKey === key) connection.close('credentials-revoked', ReasonCode.administrativeAction, 'credentials changed');
     }
-  });
+  };
+  store.onChange(credentialsChanged);
+  // An application's rules or secret changed: it connects again under the new ones.
+  applicationStore.onChange(credentialsChanged);
   let stopped = false;
   return {
     name: 'mqtt-gateway',
     hub,
     port: listeners.tcp.address.port,
-    ports: Object.fromEntries(Object.entries(listeners).map(([kind, listener]) => [kind, listener.address.port])),
-    endpoints: Object.entries(listeners).map(([kind, listener]) => `${SCHEMES[kind as keyof typeof SCHEMES]}://${settings.MQTT_HOST}:${listener.address.port}${kind.startsWith('ws') ? (settings.MQTT_WS_PATH ?? '/mqtt') : ''}`),
+    ports: { ...Object.fromEntries(Object.entries(listeners).map(([kind, listener]) => [kind, listener.address.port])), ...(sandbox ? { sandbox: sandbox.listener.address.port } : {}) },
+    endpoints: [
+      ...Object.entries(listeners).map(([kind, listener]) => `${SCHEMES[kind as keyof typeof SCHEMES]}://${settings.MQTT_HOST}:${listener.address.port}${kind.startsWith('ws') ? (settings.MQTT_WS_PATH ?? '/mqtt') : ''}`),
+      ...(sandbox ? [`mqtt://127.0.0.1:${sandbox.listener.address.port} (sandbox, no credentials)`] : []),
+    ],
     ready: () => !stopped && !context.bus.connection.nc.isClosed(),
     async stop() {
       stopped = true;
       store.stop();
+      applicationStore.stop();
       retained.stop();
+      appRetained.stop();
       // Stop accepting first; a server's close completes only once every connection has ended.
-      const closed = Promise.all(Object.values(listeners).map((listener) => listener.close()));
-      await hub.closeAll();
+      const closed = Promise.all([...Object.values(listeners), ...(sandbox ? [sandbox.listener] : [])].map((listener) => listener.close()));
+      await Promise.all([hub.closeAll(), sandbox?.hub.closeAll()]);
       await closed;
       await presence.settled();
       await presence.stop();

@@ -11,6 +11,8 @@ export const RetainedMessage = z.object({
   payload: z.base64(),
   qos: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   updatedAt: z.coerce.date(),
+  /** MQTT 5 properties kept with an application's retained message (correlation data in base64). */
+  properties: z.record(z.string(), z.unknown()).optional(),
 });
 /** One of {@link RetainedMessage}. */
 export type RetainedMessage = z.infer<typeof RetainedMessage>;

@@ -1,12 +1,13 @@
 import { DeviceCredential } from '@flotilla/contracts';
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 
-/** Device credentials read from the `device-credentials` KV bucket, cached until KV says they changed. */
-export interface CredentialStore {
-  get(key: string): Promise<DeviceCredential | undefined>;
+/** Credentials read from a KV bucket (devices' or applications'), cached until KV says they changed. */
+export interface CredentialStore<T = DeviceCredential> {
+  get(key: string): Promise<T | undefined>;
   /** Called with the key and the new record (undefined when deleted) after every change in KV. */
-  onChange(listener: (key: string, record: DeviceCredential | undefined) => void): void;
+  onChange(listener: (key: string, record: T | undefined) => void): void;
   stop(): void;
 }
 
@@ -14,15 +15,21 @@ export interface CredentialStore {
  * Reads records on demand and keeps up to `maxCached` of them; a KV watch drops or replaces a cached
  * record the moment inventory changes it, so a revocation takes effect at once.
  */
-export async function kvCredentialStore(kv: KV, logger: Logger, maxCached = 100_000): Promise<CredentialStore> {
-  const cache = new Map<string, DeviceCredential | undefined>();
-  const listeners: ((key: string, record: DeviceCredential | undefined) => void)[] = [];
-  const parse = (key: string, bytes: Uint8Array | undefined): DeviceCredential | undefined => {
+export async function kvCredentialStore<S extends z.ZodType = typeof DeviceCredential>(
+  kv: KV,
+  logger: Logger,
+  schema: S = DeviceCredential as unknown as S,
+  maxCached = 100_000,
+): Promise<CredentialStore<z.infer<S>>> {
+  type T = z.infer<S>;
+  const cache = new Map<string, T | undefined>();
+  const listeners: ((key: string, record: T | undefined) => void)[] = [];
+  const parse = (key: string, bytes: Uint8Array | undefined): T | undefined => {
     if (!bytes || bytes.length === 0) return undefined;
     try {
-      return DeviceCredential.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+      return schema.parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
     } catch (error) {
-      logger.error({ key, err: error }, 'unreadable device credential refused');
+      logger.error({ key, err: error }, 'unreadable credential refused');
       return undefined;
     }
   };
@@ -33,7 +40,7 @@ export async function kvCredentialStore(kv: KV, logger: Logger, maxCached = 100_
       cache.delete(entry.key);
       for (const listener of listeners) listener(entry.key, record);
     }
-  })().catch((error: unknown) => logger.error({ err: error }, 'device-credentials watch ended'));
+  })().catch((error: unknown) => logger.error({ err: error }, 'credentials watch ended'));
   return {
     async get(key) {
       if (cache.has(key)) return cache.get(key);

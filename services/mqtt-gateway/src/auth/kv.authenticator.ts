@@ -1,5 +1,5 @@
 import { credentialKey, dummyVerify, verifySecret } from '@flotilla/credentials';
-import type { DeviceCredential } from '@flotilla/contracts';
+import type { ApplicationCredential, DeviceCredential } from '@flotilla/contracts';
 import type { Authenticator, ConnectCredentials, Identity } from './authenticator.js';
 import type { CredentialStore } from './credential-store.js';
 
@@ -15,11 +15,17 @@ function identityOf(record: DeviceCredential, key: string): Identity {
   return { tenant: record.tenant, deviceId: record.deviceId, dialect: record.dialect, credentialKey: key, fleet: record.fleet };
 }
 
+/** An application: its own topic rules in its tenant's tree; `dialect` is unused for it. */
+function applicationIdentity(record: ApplicationCredential, key: string): Identity {
+  return { tenant: record.tenant, deviceId: record.applicationId, dialect: 'flyve', credentialKey: key, fleet: null, application: { publish: record.publish, subscribe: record.subscribe } };
+}
+
 /**
  * Authenticates against the `device-credentials` bucket, trying the auth modes of the dialects in a
  * fixed order (ThingsBoard's resolution rules are the model, hardening §3.1):
  * 1. Watson: client id `d:<org>:<type>:<id>`, username `use-token-auth`, password = token;
- * 2. username + password: a `username-password` record (Flyve), else basic credentials by client id;
+ * 2. username + password: a `username-password` record (Flyve), else an application (from the
+ *    `application-credentials` bucket), else basic credentials by client id;
  * 3. username alone: an access token (ThingsBoard), else basic credentials by client id;
  * 4. neither: basic credentials by client id alone.
  * Before these, a client certificate verified by the TLS listener is looked up by its SHA-256
@@ -28,7 +34,7 @@ function identityOf(record: DeviceCredential, key: string): Identity {
  * An unknown identity gets the same answer as a wrong secret, and the work of a wrong generated secret
  * (SHA-256); only a known basic credential with a chosen password costs a scrypt verification.
  */
-export function kvAuthenticator(store: CredentialStore): Authenticator {
+export function kvAuthenticator(store: CredentialStore, applications?: CredentialStore<ApplicationCredential>): Authenticator {
   const byClientId = async (c: ConnectCredentials): Promise<Identity | undefined> => {
     const key = credentialKey.clientId(c.clientId);
     const record = c.clientId ? await store.get(key) : undefined;
@@ -53,6 +59,12 @@ export function kvAuthenticator(store: CredentialStore): Authenticator {
         if (record && record.kind === 'username-password' && !record.revoked) {
           if (record.clientId !== null && record.clientId !== c.clientId) return undefined;
           return (await secretMatches(record, c.password)) ? identityOf(record, key) : undefined;
+        }
+        const appKey = credentialKey.application(c.username);
+        const application = await applications?.get(appKey);
+        if (application && !application.revoked) {
+          if (application.clientId !== null && application.clientId !== c.clientId) return undefined;
+          return (await verifySecret(c.password, application.secret)) ? applicationIdentity(application, appKey) : undefined;
         }
         return byClientId(c);
       }

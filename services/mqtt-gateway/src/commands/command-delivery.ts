@@ -20,8 +20,15 @@ export interface ResumedCommand {
   commandId: string;
 }
 
-/** What an outbound QoS 1/2 PUBLISH carried: a queued command, a resumed one, or a retained message. */
-export type OutboundFlight = InFlightCommand | ResumedCommand | { kind: 'retained'; topic: string };
+/** An application message, by its place in its stream (fetched again to resend it on a resumed session). */
+export interface StreamFlight {
+  kind: 'stream';
+  stream: string;
+  seq: number;
+}
+
+/** What an outbound QoS 1/2 PUBLISH carried: a queued command, a resumed one, a retained or an application message. */
+export type OutboundFlight = InFlightCommand | ResumedCommand | StreamFlight | { kind: 'retained'; topic: string };
 
 /** Settings of command delivery. */
 export interface CommandDeliverySettings {

@@ -14,11 +14,23 @@ export interface OutboundEntry<T> {
 export class OutboundWindow<T> {
   private readonly entries = new Map<number, OutboundEntry<T>>();
   private next = 1;
+  private waiters: (() => void)[] = [];
 
   constructor(readonly limit: number) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Resolves once a flow has ended (a packet id is free again) or the window was cleared. */
+  whenFree(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private freed(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Reserves a free packet id for `value`, or undefined when the window is full. */
@@ -36,6 +48,7 @@ export class OutboundWindow<T> {
     const entry = this.entries.get(id);
     if (entry?.qos !== 1) return undefined;
     this.entries.delete(id);
+    this.freed();
     return entry.value;
   }
 
@@ -52,6 +65,7 @@ export class OutboundWindow<T> {
     const entry = this.entries.get(id);
     if (entry?.qos !== 2 || !entry.released) return undefined;
     this.entries.delete(id);
+    this.freed();
     return entry.value;
   }
 
@@ -71,8 +85,14 @@ export class OutboundWindow<T> {
     return this.entries.entries();
   }
 
+  /** Ends a flow without an ack (its message no longer exists). */
+  drop(id: number): void {
+    if (this.entries.delete(id)) this.freed();
+  }
+
   /** Forgets every flow (the connection ended; the commands stay queued). */
   clear(): void {
     this.entries.clear();
+    this.freed();
   }
 }

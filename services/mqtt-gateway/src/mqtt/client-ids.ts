@@ -1,3 +1,4 @@
+import { principalKey } from '../auth/authenticator.js';
 import type { MqttConnection } from './connection.js';
 
 /** Outcome of claiming a client id for a new connection. */
@@ -15,8 +16,7 @@ export class ClientIds {
     const holder = this.holders.get(connection.clientId);
     const mine = connection.identity!;
     if (holder && holder !== connection && holder.state !== 'closed') {
-      const theirs = holder.identity!;
-      if (theirs.tenant !== mine.tenant || theirs.deviceId !== mine.deviceId) return 'conflict';
+      if (principalKey(holder.identity!) !== principalKey(mine)) return 'conflict';
       holder.close('session-taken-over', 0x8e, 'another connection took the session over');
       this.holders.set(connection.clientId, connection);
       return 'taken-over';

@@ -28,6 +28,7 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'regi
     connections,
     ofDevice: (tenant, deviceId) => devices.get(deviceKey(tenant, deviceId)),
     connected(connection) {
+      if (connection.identity!.application) return;
       devices.set(deviceKey(connection.identity!.tenant, connection.identity!.deviceId), connection);
     },
     accept(stream) {
@@ -57,7 +58,7 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'regi
         onClose: (closed) => {
           settle();
           connections.delete(closed);
-          const key = closed.identity && deviceKey(closed.identity.tenant, closed.identity.deviceId);
+          const key = closed.identity && !closed.identity.application && deviceKey(closed.identity.tenant, closed.identity.deviceId);
           if (key && devices.get(key) === closed) devices.delete(key);
         },
       });

@@ -4,7 +4,8 @@ import type { Bus } from '@flotilla/bus';
 import type { DisconnectReason } from '@flotilla/contracts';
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import type { Logger } from 'pino';
-import type { Authenticator, Identity } from '../auth/authenticator.js';
+import type { ApplicationFeed } from '../applications/app-feed.js';
+import { identityKind, type Authenticator, type Identity } from '../auth/authenticator.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
@@ -54,10 +55,14 @@ export interface ConnectionDeps {
   /** Connection and message quotas. */
   quotas: GatewayLimits;
   retained: RetainedStore;
+  /** Applications' retained messages, keyed under their tenant. */
+  appRetained: RetainedStore;
   sessions: { store: SessionStore; maxExpirySeconds: number };
   commands: CommandDeliverySettings;
   /** Starts delivering the device's queued commands (at its first subscription). */
   deliverCommands(connection: MqttConnection): CommandDelivery;
+  /** An application's delivery from the streams its subscriptions read. */
+  applicationFeed(connection: MqttConnection): ApplicationFeed;
   /** Called once the connection holds its device (after CONNACK). */
   registerDevice(connection: MqttConnection): void;
   onClose(connection: MqttConnection): void;
@@ -76,6 +81,10 @@ export class MqttConnection {
   identity: Identity | undefined;
   will: Will | undefined;
   readonly subscriptions = new Map<string, number>();
+  /** MQTT 5 options of the subscriptions that set them [MQTT-3.8.3.1]. */
+  readonly subscriptionOptions = new Map<string, { noLocal: boolean; retainAsPublished: boolean }>();
+  /** When CONNACK was sent (ms since the epoch). */
+  connectedAt = 0;
   /** QoS 1/2 PUBLISH packet ids being stored; a DUP resend of one of these is not stored twice. */
   readonly inFlight = new Set<number>();
   /** QoS 2 packet ids acknowledged with PUBREC and waiting for PUBREL [MQTT-4.3.3]. */
@@ -90,6 +99,8 @@ export class MqttConnection {
   session: SessionState | undefined;
   /** Delivery of queued commands, from the first granted subscription on. */
   commands: CommandDelivery | undefined;
+  /** An application's delivery of broker messages and device events. */
+  feed: ApplicationFeed | undefined;
   /** Acks leave in the order their PUBLISHes arrived [MQTT-4.6.0-2]. */
   ackChain: Promise<void> = Promise.resolve();
   readonly logger: Logger;
@@ -151,8 +162,15 @@ export class MqttConnection {
     this.socket.write(mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion }));
   }
 
-  /** Starts delivering the device's queued commands, once per connection. */
-  startCommands(): void {
+  /**
+   * Starts what the subscriptions receive: a device's queued commands (once per connection), or what an
+   * application's subscriptions match (resolves once its reading position is fixed).
+   */
+  async startDelivery(): Promise<void> {
+    if (this.identity?.application) {
+      this.feed ??= this.deps.applicationFeed(this);
+      return this.feed.ensure();
+    }
     if (this.commands) return;
     this.commands = this.deps.deliverCommands(this);
     this.commands.start().catch((error: unknown) => this.logger.error({ err: error }, 'could not start command delivery'));
@@ -187,10 +205,11 @@ export class MqttConnection {
     if (wasConnected) this.deps.clientIds.release(this);
     // Unacknowledged commands stay queued in JetStream for the next connection.
     this.commands?.stop();
+    this.feed?.stop();
     if (wasConnected) endSession(this);
     this.outbound.clear();
     if (wasConnected && this.identity) {
-      this.deps.metrics.connections.dec({ dialect: this.identity.dialect });
+      this.deps.metrics.connections.dec({ dialect: identityKind(this.identity) });
       const will = reason === 'client-disconnect' ? undefined : this.will;
       this.deps.presence.disconnected(this, reason, will);
     }

@@ -1,12 +1,17 @@
 import type { DeviceCommand } from '@flotilla/contracts';
+import type { ForwardedProperties } from '../applications/app-message.js';
 import type { Identity } from '../auth/authenticator.js';
 
-/** A PUBLISH from a device, as the dialect sees it. */
+/** A PUBLISH from a device (or application), as the dialect sees it. */
 export interface DeviceMessage {
   topic: string;
   payload: Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** The publishing client id (applications' No Local). */
+  clientId?: string;
+  /** MQTT 5 properties that travel with an application message. */
+  properties?: ForwardedProperties;
 }
 
 /** What became of a device PUBLISH. `stored` means the event is in JetStream (PubAck received). */

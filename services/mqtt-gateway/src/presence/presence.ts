@@ -3,6 +3,7 @@ import { DeviceConnected, DeviceDisconnected, Dialect, type DisconnectReason } f
 import type { IConnectPacket } from 'mqtt-packet';
 import type { Logger } from 'pino';
 import type { MqttConnection } from '../mqtt/connection.js';
+import { forwardedProperties } from '../applications/app-message.js';
 import { routeDeviceMessage } from '../mqtt/handlers/publish.handler.js';
 import { ReasonCode } from '../mqtt/reason-codes.js';
 import { presenceRegistry, type PresenceEntry } from './presence-registry.js';
@@ -53,6 +54,8 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
   // MQTT 5 will delay: wills waiting to be published, cancelled when their device connects again.
   const pendingWills = new Map<string, { timer: NodeJS.Timeout; publish: () => void }>();
   const deviceKey = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
+  // A device's delayed will is cancelled when the device is back; an application's when its client id is.
+  const willOwner = (connection: MqttConnection) => (connection.identity!.application ? `\u0000application\u0000${connection.clientId}` : connection.identity!.deviceId);
   const cancelWill = (tenant: string, deviceId: string) => {
     const key = deviceKey(tenant, deviceId);
     clearTimeout(pendingWills.get(key)?.timer);
@@ -81,7 +84,9 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
   });
   return {
     connected(connection) {
-      const { tenant, deviceId, dialect } = connection.identity!;
+      const { tenant, deviceId, dialect, application } = connection.identity!;
+      // Applications are not devices: no presence, only their will (kept per client id).
+      if (application) return cancelWill(tenant, willOwner(connection));
       cancelWill(tenant, deviceId);
       const connectedAt = new Date();
       track(
@@ -101,19 +106,23 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
       );
     },
     disconnected(connection, reason, will) {
-      const { tenant, deviceId, dialect } = connection.identity!;
-      track(disconnectedEvent({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id }, reason), 'DeviceDisconnected');
-      track(registry.disconnected(tenant, deviceId, connection.id), 'presence');
+      const { tenant, deviceId, dialect, application } = connection.identity!;
+      if (!application) {
+        track(disconnectedEvent({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id }, reason), 'DeviceDisconnected');
+        track(registry.disconnected(tenant, deviceId, connection.id), 'presence');
+      }
       if (will) {
         // The will goes through the same rules as a live publish; it was also checked at CONNECT.
         const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
-        const publish = () => track(routeDeviceMessage(connection, { topic: will.topic, payload, qos: will.qos ?? 0, retain: will.retain ?? false }), 'Last Will');
+        const message = { topic: will.topic, payload, qos: will.qos ?? 0, retain: will.retain ?? false, clientId: connection.clientId, properties: forwardedProperties(will.properties) };
+        const publish = () => track(routeDeviceMessage(connection, message), 'Last Will');
         // Published after the will delay or when the session ends, whichever comes first [MQTT-3.1.3-9].
         const delaySeconds = Math.min(will.properties?.willDelayInterval ?? 0, connection.session?.expirySeconds ?? 0);
         if (delaySeconds <= 0) publish();
         else {
-          const key = deviceKey(tenant, deviceId);
-          cancelWill(tenant, deviceId);
+          const owner = willOwner(connection);
+          const key = deviceKey(tenant, owner);
+          cancelWill(tenant, owner);
           const timer = setTimeout(() => {
             pendingWills.delete(key);
             publish();

@@ -1,6 +1,7 @@
 import type { RetainedMessage } from '@flotilla/contracts';
+import { propertiesFromJson } from '../applications/app-message.js';
 import type { MqttConnection } from '../mqtt/connection.js';
-import { grantedQos } from '../mqtt/topic-rules.js';
+import { grantedQos, topicMatches } from '../mqtt/topic-rules.js';
 
 /**
  * Sends `message` to `connection` at the lower of its QoS and `grantedQos`, if the device may receive
@@ -13,13 +14,19 @@ export function sendRetained(connection: MqttConnection, message: RetainedMessag
   let qos = Math.min(message.qos, grantedQos) as 0 | 1 | 2;
   const messageId = qos === 0 ? undefined : connection.outbound.open(qos, { kind: 'retained', topic: message.topic });
   if (messageId === undefined) qos = 0;
-  connection.send({ cmd: 'publish', topic: message.topic, payload: Buffer.from(message.payload, 'base64'), qos, retain, dup: false, ...(messageId === undefined ? {} : { messageId }) });
+  const properties = message.properties && connection.protocolVersion === 5 ? { properties: propertiesFromJson(message.properties) } : {};
+  connection.send({ cmd: 'publish', topic: message.topic, payload: Buffer.from(message.payload, 'base64'), qos, retain, dup: false, ...(messageId === undefined ? {} : { messageId }), ...properties });
   connection.deps.metrics.messagesOut.inc({ qos: String(qos) });
 }
 
 /** Retained messages for a new subscription, flagged retained [MQTT-3.3.1-8]. */
 export async function deliverRetainedOnSubscribe(connection: MqttConnection, filter: string, grantedQos: number): Promise<void> {
-  for (const message of await connection.deps.retained.matching(filter)) sendRetained(connection, message, grantedQos, true);
+  const identity = connection.identity;
+  // An application's retained messages live under its tenant, apart from the devices' desired state.
+  const messages = identity?.application
+    ? (await connection.deps.appRetained.matching(`${identity.tenant}/${filter}`)).filter((message) => topicMatches(filter, message.topic))
+    : await connection.deps.retained.matching(filter);
+  for (const message of messages) sendRetained(connection, message, grantedQos, true);
 }
 
 /** A retained message changed: connected subscribers get it as a live message (retain flag 0, [MQTT-3.3.1-9]). */

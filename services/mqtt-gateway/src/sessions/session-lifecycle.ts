@@ -1,6 +1,7 @@
 import type { IConnectPacket } from 'mqtt-packet';
+import { principalKey } from '../auth/authenticator.js';
 import type { MqttConnection } from '../mqtt/connection.js';
-import type { SessionStore } from './session-store.js';
+import type { SessionStore, StoredSession } from './session-store.js';
 
 /** The session of a connection: whether it outlives the connection, and for how long. */
 export interface SessionState {
@@ -8,8 +9,12 @@ export interface SessionState {
   expirySeconds: number;
   /** Serialises writes, so the last state written is the last state reached. */
   writes: Promise<void>;
+  /** A write is queued and not started: it will write the state as it is then, so no other is needed. */
+  queued: boolean;
   /** Whether this connection ever wrote its session (only then is there one to remove). */
   saved: boolean;
+  /** Set when the connection ended. */
+  disconnectedAt: Date | null;
 }
 
 /** Result of opening a session at CONNECT. */
@@ -23,7 +28,7 @@ export interface OpenedSession {
  * Opens the session of a CONNECT [MQTT-3.1.2-4/5, MQTT-3.2.2-2/3]. MQTT 3: clean session 0 keeps the
  * session for `maxExpirySeconds` after a disconnect. MQTT 5: Clean Start discards any stored session,
  * and the Session Expiry Interval (capped at `maxExpirySeconds`) decides how long it outlives the
- * connection. A stored session of another device under the same client id is never resumed.
+ * connection. A stored session of another device (or application) under the same client id is never resumed.
  */
 export async function openSession(connection: MqttConnection, packet: IConnectPacket, store: SessionStore, maxExpirySeconds: number): Promise<OpenedSession | 'conflict'> {
   const v5 = connection.protocolVersion === 5;
@@ -32,37 +37,70 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   const cleanStart = packet.clean !== false;
   const stored = cleanStart ? undefined : await store.load(connection.clientId);
   const identity = connection.identity!;
-  if (stored && (stored.tenant !== identity.tenant || stored.deviceId !== identity.deviceId)) return 'conflict';
-  connection.session = { store, expirySeconds, writes: Promise.resolve(), saved: stored !== undefined };
+  if (stored && principalKey({ tenant: stored.tenant, deviceId: stored.deviceId, ...(stored.kind === 'application' ? { application: identity.application } : {}) }) !== principalKey(identity)) return 'conflict';
+  connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null };
   // A clean start removes any stored session off the CONNACK path, ahead of this connection's own writes.
   if (cleanStart) connection.session.writes = store.discard(connection.clientId).catch(() => undefined);
-  if (stored) for (const { filter, qos } of stored.subscriptions) connection.subscriptions.set(filter, qos);
-  // Flows left open by the previous connection keep their packet ids until their commands come again.
-  if (stored) for (const flight of stored.outbound) connection.outbound.restore(flight.packetId, flight.qos, flight.released, { kind: 'resumed', commandId: flight.commandId });
+  if (stored) restore(connection, stored);
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };
 }
 
-/** Writes the session (subscriptions, expiry) when it outlives its connection. */
-export function saveSession(connection: MqttConnection, disconnectedAt: Date | null = null): void {
-  const session = connection.session;
-  const identity = connection.identity;
-  if (!session || !identity || session.expirySeconds === 0) return;
-  const record = {
-    version: 1 as const,
+function restore(connection: MqttConnection, stored: StoredSession): void {
+  for (const { filter, qos, noLocal, retainAsPublished } of stored.subscriptions) {
+    connection.subscriptions.set(filter, qos);
+    if (noLocal || retainAsPublished) connection.subscriptionOptions.set(filter, { noLocal: noLocal ?? false, retainAsPublished: retainAsPublished ?? false });
+  }
+  // Flows left open by the previous connection keep their packet ids: commands until the queue hands
+  // them over again, application messages until they are sent again from their stream.
+  for (const flight of stored.outbound) {
+    if (flight.commandId !== undefined) connection.outbound.restore(flight.packetId, flight.qos, flight.released, { kind: 'resumed', commandId: flight.commandId });
+    else if (flight.stream !== undefined && flight.seq !== undefined) connection.outbound.restore(flight.packetId, flight.qos, flight.released, { kind: 'stream', stream: flight.stream, seq: flight.seq });
+  }
+  if (connection.identity?.application) {
+    connection.feed ??= connection.deps.applicationFeed(connection);
+    for (const [stream, seq] of Object.entries(stored.cursors)) connection.feed.cursors.set(stream, seq);
+  }
+}
+
+/** The session as stored, from the connection's state now. */
+function record(connection: MqttConnection): StoredSession {
+  const identity = connection.identity!;
+  const session = connection.session!;
+  return {
+    version: 1,
     clientId: connection.clientId,
     tenant: identity.tenant,
     deviceId: identity.deviceId,
-    subscriptions: [...connection.subscriptions].map(([filter, qos]) => ({ filter, qos })),
-    outbound: [...connection.outbound.flows()].flatMap(([packetId, { qos, released, value }]) =>
-      value.kind === 'command' ? [{ packetId, commandId: value.event.data.commandId, qos, released }] : value.kind === 'resumed' ? [{ packetId, commandId: value.commandId, qos, released }] : [],
-    ),
+    kind: identity.application ? 'application' : 'device',
+    subscriptions: [...connection.subscriptions].map(([filter, qos]) => ({ filter, qos, ...connection.subscriptionOptions.get(filter) })),
+    outbound: [...connection.outbound.flows()].flatMap(([packetId, { qos, released, value }]): StoredSession['outbound'] => {
+      if (value.kind === 'command') return [{ packetId, commandId: value.event.data.commandId, qos, released }];
+      if (value.kind === 'resumed') return [{ packetId, commandId: value.commandId, qos, released }];
+      if (value.kind === 'stream') return [{ packetId, stream: value.stream, seq: value.seq, qos, released }];
+      return [];
+    }),
+    cursors: connection.feed ? Object.fromEntries(connection.feed.cursors) : {},
     expirySeconds: session.expirySeconds,
-    disconnectedAt,
+    disconnectedAt: session.disconnectedAt,
   };
+}
+
+/**
+ * Writes the session (subscriptions, open flows, reading positions, expiry) when it outlives its
+ * connection. Writes are serialised, and a burst of changes costs one write: the queued write stores the
+ * state as it is when it runs.
+ */
+export function saveSession(connection: MqttConnection): void {
+  const session = connection.session;
+  if (!session || !connection.identity || session.expirySeconds === 0 || session.queued) return;
   session.saved = true;
+  session.queued = true;
   session.writes = session.writes
-    .then(() => session.store.save(record))
+    .then(() => {
+      session.queued = false;
+      return session.store.save(record(connection));
+    })
     .catch((error: unknown) => connection.logger.warn({ err: error }, 'could not save the session'));
 }
 
@@ -70,6 +108,12 @@ export function saveSession(connection: MqttConnection, disconnectedAt: Date | n
 export function endSession(connection: MqttConnection): void {
   const session = connection.session;
   if (!session) return;
-  if (session.expirySeconds > 0) saveSession(connection, new Date());
-  else if (session.saved) session.writes = session.writes.then(() => session.store.discard(connection.clientId)).catch(() => undefined);
+  session.disconnectedAt = new Date();
+  if (session.expirySeconds > 0) {
+    // The last state is taken now: the connection is about to forget its open flows.
+    const last = record(connection);
+    session.queued = true;
+    session.saved = true;
+    session.writes = session.writes.then(() => session.store.save(last)).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not save the session'));
+  } else if (session.saved) session.writes = session.writes.then(() => session.store.discard(connection.clientId)).catch(() => undefined);
 }

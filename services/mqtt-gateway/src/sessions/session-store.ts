@@ -6,10 +6,30 @@ export const StoredSession = z.object({
   version: z.literal(1),
   clientId: z.string(),
   tenant: z.string(),
+  /** The device id, or the application id when `kind` is `application`. */
   deviceId: z.string(),
-  subscriptions: z.array(z.object({ filter: z.string(), qos: z.number().int().min(0).max(2) })),
-  /** Commands sent and not completed by the device: resumed with the same packet id [MQTT-4.4.0-1]. */
-  outbound: z.array(z.object({ packetId: z.number().int().min(1).max(65_535), commandId: z.string(), qos: z.union([z.literal(1), z.literal(2)]), released: z.boolean() })).default([]),
+  kind: z.enum(['device', 'application']).default('device'),
+  subscriptions: z.array(
+    z.object({ filter: z.string(), qos: z.number().int().min(0).max(2), noLocal: z.boolean().optional(), retainAsPublished: z.boolean().optional() }),
+  ),
+  /**
+   * Flows sent and not completed by the client, resumed with the same packet id [MQTT-4.4.0-1]: a
+   * command (by id, handed over again by the queue) or an application message (by stream sequence).
+   */
+  outbound: z
+    .array(
+      z.object({
+        packetId: z.number().int().min(1).max(65_535),
+        qos: z.union([z.literal(1), z.literal(2)]),
+        released: z.boolean(),
+        commandId: z.string().optional(),
+        stream: z.string().optional(),
+        seq: z.number().int().min(1).optional(),
+      }),
+    )
+    .default([]),
+  /** Applications: the last sequence handled of each stream they read. */
+  cursors: z.record(z.string(), z.number().int().min(0)).default({}),
   /** Seconds the session outlives its connection. */
   expirySeconds: z.number().int().min(0),
   /** Null while connected. */

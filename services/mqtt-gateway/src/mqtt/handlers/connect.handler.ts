@@ -4,6 +4,7 @@ import type { IConnectPacket } from 'mqtt-packet';
 import { OutboundWindow } from '../../commands/outbound-window.js';
 import { openSession } from '../../sessions/session-lifecycle.js';
 import { deliverRetainedOnSubscribe } from '../../retained/retained-delivery.js';
+import { identityKind } from '../../auth/authenticator.js';
 import type { MqttConnection } from '../connection.js';
 import { ConnackV3, ReasonCode } from '../reason-codes.js';
 import { isValidTopicName } from '../topic-rules.js';
@@ -93,6 +94,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   const keepAlive = requested === 0 || requested > limits.maxKeepAliveSeconds ? limits.maxKeepAliveSeconds : requested;
   connection.will = packet.will;
   connection.state = 'connected';
+  connection.connectedAt = Date.now();
   connection.send(
     connection.protocolVersion === 5
       ? {
@@ -103,7 +105,8 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
             receiveMaximum: limits.receiveMaximum,
             maximumPacketSize: limits.maxPacketSize,
             topicAliasMaximum: limits.topicAliasMaximum,
-            retainAvailable: false,
+            // Applications have a broker with retained messages; devices' retained state is the platform's.
+            retainAvailable: identity.application !== undefined,
             sharedSubscriptionAvailable: false,
             subscriptionIdentifiersAvailable: false,
             wildcardSubscriptionAvailable: true,
@@ -115,7 +118,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
       : { cmd: 'connack', returnCode: ConnackV3.accepted, sessionPresent: session.present },
   );
   connection.deps.registerDevice(connection);
-  metrics.connections.inc({ dialect: identity.dialect });
+  metrics.connections.inc({ dialect: identityKind(identity) });
   connection.startKeepAlive(keepAlive);
   connection.deps.presence.connected(connection);
   if (session.present && connection.subscriptions.size > 0) resumeSubscriptions(connection);
@@ -123,10 +126,20 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
 
 /**
  * A resumed session's subscriptions receive again what is queued for them (commands) and the current
- * retained state, which may have changed while the device was away; the device sends no SUBSCRIBE.
+ * retained state, which may have changed while the device was away; the device sends no SUBSCRIBE. An
+ * application's open flows are sent again, then its reading continues where the session left it.
  */
 function resumeSubscriptions(connection: MqttConnection): void {
-  connection.startCommands();
+  const failed = (error: unknown) => connection.logger.warn({ err: error }, 'could not resume delivery');
+  if (connection.identity?.application) {
+    const feed = (connection.feed ??= connection.deps.applicationFeed(connection));
+    const open = [...connection.outbound.flows()].flatMap(([id, { value, released }]) => (value.kind === 'stream' ? [{ id, value, released }] : []));
+    void Promise.all(open.map(({ id, value, released }) => feed.resend(id, value.stream, value.seq, released)))
+      .then(() => connection.startDelivery())
+      .catch(failed);
+    return;
+  }
+  connection.startDelivery().catch(failed);
   for (const [filter, qos] of connection.subscriptions) {
     deliverRetainedOnSubscribe(connection, filter, qos).catch((error: unknown) => connection.logger.warn({ err: error, filter }, 'retained delivery failed'));
   }

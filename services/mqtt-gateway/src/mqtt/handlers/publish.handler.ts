@@ -1,4 +1,6 @@
 import type { IPublishPacket, IPubrelPacket } from 'mqtt-packet';
+import { forwardedProperties } from '../../applications/app-message.js';
+import { identityKind } from '../../auth/authenticator.js';
 import type { MqttConnection } from '../connection.js';
 import type { DeviceMessage, PublishOutcome } from '../dialect-router.js';
 import { ReasonCode } from '../reason-codes.js';
@@ -22,7 +24,7 @@ export async function routeDeviceMessage(connection: MqttConnection, message: De
   if (outcome.kind === 'refused') {
     metrics.rejections.inc({ reason: outcome.code });
     connection.logger.info({ topic: message.topic, code: outcome.code, reason: outcome.reason }, 'device message refused');
-    await bus.deadLetter({ stream: 'MQTT', consumer: identity.dialect, subject: message.topic }, message.payload, `${identity.tenant}/${identity.deviceId}: ${outcome.code}: ${outcome.reason}`);
+    await bus.deadLetter({ stream: 'MQTT', consumer: identityKind(identity), subject: message.topic }, message.payload, `${identity.tenant}/${identity.deviceId}: ${outcome.code}: ${outcome.reason}`);
   }
   return outcome;
 }
@@ -86,7 +88,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     }
     connection.inFlight.add(id);
   }
-  const work = routeDeviceMessage(connection, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain });
+  const work = routeDeviceMessage(connection, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, clientId: connection.clientId, properties: forwardedProperties(packet.properties) });
   connection.ackChain = connection.ackChain.then(async () => {
     let outcome: PublishOutcome;
     try {

@@ -23,7 +23,8 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     connection.deps.metrics.rejections.inc({ reason: 'subscribe-flood' });
     return connection.close('limit-exceeded', ReasonCode.quotaExceeded, `more than ${maxSubscriptions} filters in one SUBSCRIBE`);
   }
-  const granted = packet.subscriptions.map(({ topic, qos }) => {
+  const existed = packet.subscriptions.map(({ topic }) => connection.subscriptions.has(topic));
+  const granted = packet.subscriptions.map(({ topic, qos, nl, rap }) => {
     if (topic.startsWith('$share/')) {
       // Shared subscriptions are announced as unavailable in CONNACK; the same rules would apply to them.
       connection.deps.metrics.rejections.inc({ reason: 'shared-subscription' });
@@ -42,24 +43,34 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       return v5 ? ReasonCode.notAuthorized : SUBACK_FAILURE_V3;
     }
     connection.subscriptions.set(topic, qos);
+    // A new SUBSCRIBE for an existing filter replaces it, options included [MQTT-3.8.4-3].
+    if (nl || rap) connection.subscriptionOptions.set(topic, { noLocal: nl ?? false, retainAsPublished: rap ?? false });
+    else connection.subscriptionOptions.delete(topic);
     return qos;
   });
   saveSession(connection);
+  // Commands flow once the device listens (they wait in the queue until then); an application's
+  // reading position is fixed before its SUBACK, so whatever is published after the SUBACK reaches it.
+  const delivery = connection.subscriptions.size > 0 ? connection.startDelivery() : Promise.resolve();
   connection.ackChain = connection.ackChain.then(async () => {
+    await delivery.catch((error: unknown) => connection.logger.warn({ err: error }, 'could not start delivery'));
     connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
-    // Retained messages of each granted filter follow its SUBACK [MQTT-3.3.1-6].
-    for (const [index, { topic }] of packet.subscriptions.entries()) {
+    // Retained messages of each granted filter follow its SUBACK [MQTT-3.3.1-6], unless MQTT 5 Retain
+    // Handling says not at all (2) or only for a new subscription (1) [MQTT-3.3.1-9/10].
+    for (const [index, { topic, rh }] of packet.subscriptions.entries()) {
       const qos = granted[index]!;
-      if (qos <= 2) await deliverRetainedOnSubscribe(connection, topic, qos).catch((error: unknown) => connection.logger.warn({ err: error, topic }, 'retained delivery failed'));
+      if (qos > 2 || rh === 2 || (rh === 1 && existed[index])) continue;
+      await deliverRetainedOnSubscribe(connection, topic, qos).catch((error: unknown) => connection.logger.warn({ err: error, topic }, 'retained delivery failed'));
     }
   });
-  // Commands flow once the device listens; they wait in the queue until then.
-  if (connection.subscriptions.size > 0) connection.startCommands();
 }
 
 /** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
 export function handleUnsubscribe(connection: MqttConnection, packet: IUnsubscribePacket): void {
-  const codes = packet.unsubscriptions.map((topic) => (connection.subscriptions.delete(topic) ? ReasonCode.success : 0x11));
+  const codes = packet.unsubscriptions.map((topic) => {
+    connection.subscriptionOptions.delete(topic);
+    return connection.subscriptions.delete(topic) ? ReasonCode.success : 0x11;
+  });
   saveSession(connection);
   connection.ackChain = connection.ackChain.then(() =>
     connection.send(connection.protocolVersion === 5 ? { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes } : { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] }),

@@ -1,0 +1,16 @@
+import type { Authenticator } from './authenticator.js';
+
+/**
+ * The loopback sandbox (development only): a client that presents no credentials is an application of
+ * `tenant` that may publish and subscribe anywhere in that tenant's tree and follow its device events.
+ * A client that presents credentials is authenticated as on any listener.
+ */
+export function sandboxAuthenticator(tenant: string, authenticated: Authenticator): Authenticator {
+  const everything = { allow: ['#', '$flotilla/events/#'], deny: [] };
+  return {
+    async authenticate(credentials) {
+      if (credentials.username !== undefined || credentials.password !== undefined) return authenticated.authenticate(credentials);
+      return { tenant, deviceId: 'anonymous', dialect: 'flyve', credentialKey: null, fleet: null, application: { publish: everything, subscribe: everything } };
+    },
+  };
+}
