@@ -76,4 +76,24 @@ describe('one device message through every layer', () => {
     const refused = await connectMqtt(t.platform.mqttPort, { protocolVersion: 5, username: 'phone-kv', password, clientId: 'phone-kv' }).catch((error: { code?: number }) => error);
     expect(refused).toMatchObject({ code: 0x86 });
   });
+
+  it('`flotilla application add` issues an application that brokers with others and follows device events; `revoke` disconnects it', async () => {
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'application', ...args], { cwd: root, env: { ...process.env, ...t.env } });
+    const { stdout } = await cli('add', '--tenant', 'acme', '--id', 'dashboard', '--publish', 'dashboards/#', '--subscribe', 'dashboards/#,$flotilla/events/#');
+    const password = /password (\S+)/.exec(stdout)![1]!;
+    const dashboard = await connectMqtt(t.platform.mqttPort, { protocolVersion: 5, username: 'dashboard', password, clientId: 'dashboard-1' });
+    const got: string[] = [];
+    dashboard.on('message', (topic) => got.push(topic));
+    await dashboard.subscribeAsync(['dashboards/#', '$flotilla/events/geo/#'], { qos: 1 });
+    await dashboard.publishAsync('dashboards/wall', 'refresh', { qos: 1 });
+    const device = await connectMqtt(t.platform.mqttPort, { protocolVersion: 5, username: 'phone-app', password: DEVICE_PASSWORD, clientId: 'phone-app' });
+    await device.publishAsync('acme/agent/phone-app/Status/Geolocation', JSON.stringify({ latitude: 5, longitude: 6, datetime: 1700000400 }), { qos: 1 });
+    await waitFor('own message and device event', () => got.length === 2);
+    expect(got.sort()).toEqual(['$flotilla/events/geo/phone-app/DevicePositionReported', 'dashboards/wall']);
+    await expect(dashboard.publishAsync('elsewhere', 'x', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    const disconnected = new Promise<number | undefined>((resolve) => dashboard.once('disconnect', (packet) => resolve(packet.reasonCode)));
+    expect((await cli('revoke', '--id', 'dashboard')).stdout).toMatch(/revoked dashboard/);
+    expect(await disconnected).toBe(0x98);
+    await endAll(dashboard, device);
+  });
 });

@@ -1,7 +1,8 @@
 import { connectBus } from '@flotilla/bus';
-import { DeviceCredential, SubjectToken } from '@flotilla/contracts';
+import type { KV } from '@nats-io/kv';
+import { ApplicationCredential, DeviceCredential, SubjectToken, type TopicRules } from '@flotilla/contracts';
 import { credentialKey, generateSecret, hashGeneratedSecret } from '@flotilla/credentials';
-import { DEVICE_CREDENTIALS_BUCKET } from '@flotilla/mqtt-gateway';
+import { APPLICATION_CREDENTIALS_BUCKET, DEVICE_CREDENTIALS_BUCKET } from '@flotilla/mqtt-gateway';
 
 /** Where the credential bucket lives. */
 export interface CredentialTarget {
@@ -38,15 +39,39 @@ export async function revokeFlyveDevice(target: CredentialTarget, serial: string
   });
 }
 
-async function withBucket<T>(target: CredentialTarget, fn: (kv: Awaited<ReturnType<typeof bucketOf>>) => Promise<T>): Promise<T> {
+/**
+ * Issues an application credential (username = application id, a generated password stored as its
+ * SHA-256) with its topic rules into the `application-credentials` bucket; returns the password, once.
+ */
+export async function addApplication(target: CredentialTarget, tenant: string, applicationId: string, publish: TopicRules, subscribe: TopicRules, clientId: string | null = null): Promise<string> {
+  const password = generateSecret();
+  const record = ApplicationCredential.parse({ version: 1, tenant, applicationId, clientId, secret: hashGeneratedSecret(password), publish, subscribe, revoked: false, issuedAt: new Date() });
+  await withBucket(target, async (kv) => {
+    await kv.put(credentialKey.application(applicationId), JSON.stringify(record));
+  }, APPLICATION_CREDENTIALS_BUCKET);
+  return password;
+}
+
+/** Marks an application's credential revoked; its connections are closed at once. */
+export async function revokeApplication(target: CredentialTarget, applicationId: string): Promise<boolean> {
+  return withBucket(
+    target,
+    async (kv) => {
+      const key = credentialKey.application(applicationId);
+      const entry = await kv.get(key);
+      if (!entry || entry.operation !== 'PUT') return false;
+      await kv.put(key, JSON.stringify({ ...ApplicationCredential.parse(entry.json()), revoked: true }));
+      return true;
+    },
+    APPLICATION_CREDENTIALS_BUCKET,
+  );
+}
+
+async function withBucket<T>(target: CredentialTarget, fn: (kv: KV) => Promise<T>, bucket = DEVICE_CREDENTIALS_BUCKET): Promise<T> {
   const bus = await connectBus({ servers: target.natsUrl.split(','), name: 'flotilla-cli', namespace: target.namespace, connectTimeoutMs: 3_000 });
   try {
-    return await fn(await bucketOf(bus));
+    return await fn((await bus.ensureBuckets([{ name: bucket }])).get(bucket)!);
   } finally {
     await bus.drain();
   }
-}
-
-async function bucketOf(bus: Awaited<ReturnType<typeof connectBus>>) {
-  return (await bus.ensureBuckets([{ name: DEVICE_CREDENTIALS_BUCKET }])).get(DEVICE_CREDENTIALS_BUCKET)!;
 }

@@ -5,7 +5,7 @@ import { startPlatform } from './platform.js';
 import { registeredProjections } from './projections.js';
 import { replayProjection } from './replay.js';
 import { startupBanner } from './banner.js';
-import { addFlyveDevice, revokeFlyveDevice } from './device-credentials.js';
+import { addApplication, addFlyveDevice, revokeApplication, revokeFlyveDevice } from './device-credentials.js';
 
 function fail(error: unknown): never {
   const message = error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`;
@@ -90,6 +90,43 @@ device
     try {
       const revoked = await revokeFlyveDevice(target(), options.serial);
       process.stdout.write(revoked ? `revoked ${options.serial}\n` : `no credential for ${options.serial}\n`);
+      process.exit(revoked ? 0 : 1);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+const filters = (value: string | undefined) => (value ? value.split(',').map((filter) => filter.trim()).filter(Boolean) : []);
+const application = program.command('application').description('issue or revoke credentials of applications (MQTT clients that are not devices)');
+application
+  .command('add')
+  .description("issue an application's MQTT credential with its topic rules; prints its password once")
+  .requiredOption('--tenant <tenant>', 'tenant whose topic tree the application uses')
+  .requiredOption('--id <id>', 'application id, the MQTT username')
+  .option('--publish <filters>', 'comma-separated topic filters it may publish to', '#')
+  .option('--subscribe <filters>', 'comma-separated topic filters it may subscribe to ($flotilla/events/# for device events)', '#,$flotilla/events/#')
+  .option('--deny-publish <filters>', 'comma-separated filters refused even inside --publish')
+  .option('--deny-subscribe <filters>', 'comma-separated filters refused even inside --subscribe')
+  .option('--client-id <clientId>', 'the only client id it may connect with')
+  .action(async (options: { tenant: string; id: string; publish: string; subscribe: string; denyPublish?: string; denySubscribe?: string; clientId?: string }) => {
+    try {
+      const publish = { allow: filters(options.publish), deny: filters(options.denyPublish) };
+      const subscribe = { allow: filters(options.subscribe), deny: filters(options.denySubscribe) };
+      const password = await addApplication(target(), options.tenant, options.id, publish, subscribe, options.clientId ?? null);
+      process.stdout.write(`application ${options.id} of tenant ${options.tenant}: MQTT username ${options.id}, password ${password}\n(the password is not stored anywhere; keep it now)\n`);
+      process.exit(0);
+    } catch (error) {
+      fail(error);
+    }
+  });
+application
+  .command('revoke')
+  .description("revoke an application's credential; its connections are closed at once")
+  .requiredOption('--id <id>', 'application id')
+  .action(async (options: { id: string }) => {
+    try {
+      const revoked = await revokeApplication(target(), options.id);
+      process.stdout.write(revoked ? `revoked ${options.id}\n` : `no credential for ${options.id}\n`);
       process.exit(revoked ? 0 : 1);
     } catch (error) {
       fail(error);

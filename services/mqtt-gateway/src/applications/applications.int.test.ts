@@ -285,3 +285,37 @@ describe('the loopback sandbox', () => {
     await endAll(subscriber, publisher);
   });
 });
+
+describe('application sessions across replicas', () => {
+  it('a connection with the same client id on the other replica takes the session over (MQTT 5: 0x8E)', async () => {
+    const credentials = await a.putApplication('acme', 'takeover-app');
+    const first = await connectMqtt(a.port, { ...credentials, clientId: 'takeover-1', protocolVersion: 5 });
+    const reason = new Promise<number | undefined>((resolve) => first.once('disconnect', (packet) => resolve(packet.reasonCode)));
+    const second = await connectMqtt(b.port, { ...credentials, clientId: 'takeover-1', protocolVersion: 5 });
+    expect(await reason).toBe(0x8e);
+    // Another client id of the same application is another session: both stay.
+    const third = await connectMqtt(b.port, { ...credentials, clientId: 'takeover-2', protocolVersion: 5 });
+    await quiet();
+    expect(second.connected && third.connected).toBe(true);
+    await endAll(first, second, third);
+  });
+
+  it('a client that reconnects to the other replica at once resumes the state its last connection reached', async () => {
+    const credentials = await a.putApplication('acme', 'quick-app');
+    const options = { ...credentials, clientId: 'quick-1', protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 300 } };
+    const publisher = await app(a.port);
+    for (let round = 1; round <= 3; round++) {
+      const before = await connectMqtt(round % 2 ? a.port : b.port, options);
+      // The last change before leaving: a new subscription, written to the session as the client leaves.
+      await before.subscribeAsync(`quick/${round}`, { qos: 1 });
+      await before.endAsync();
+      const after = await connectMqtt(round % 2 ? b.port : a.port, { ...options, clean: false });
+      const got = inbox(after);
+      await publisher.publishAsync(`quick/${round}`, `round ${round}`, { qos: 1 });
+      await waitFor(`round ${round}`, () => got.length === 1);
+      expect(got[0]).toMatchObject({ topic: `quick/${round}`, payload: `round ${round}` });
+      await after.endAsync();
+    }
+    await endAll(publisher);
+  });
+});

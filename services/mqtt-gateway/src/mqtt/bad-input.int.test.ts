@@ -118,4 +118,21 @@ describe('MQTT 5 specifics', () => {
     expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0x93 });
     await stillServing();
   });
+
+  it('bounds MQTT 5 user properties: a PUBLISH or a CONNECT with more than 64 is refused (0x83)', async () => {
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
+    const client = await connected(5);
+    client.send({ cmd: 'publish', topic: 'acme/agent/ok-5/Status/Geolocation', payload: '?', qos: 1, messageId: 1, dup: false, retain: false, properties: { userProperties: many } });
+    expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0x83 });
+    await client.closed;
+    const connecting = await rawClient(g.port, 5);
+    connecting.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'many-props', clean: true, keepalive: 30, username: 'ok-5', password: Buffer.from(PASSWORD), properties: { userProperties: many } });
+    expect(await connecting.next('connack')).toMatchObject({ reasonCode: 0x83 });
+    await connecting.closed;
+    // Up to the cap is fine.
+    const fine = await connected(5);
+    fine.send({ cmd: 'publish', topic: 'acme/agent/ok-5/Status/Geolocation', payload: '?', qos: 1, messageId: 2, dup: false, retain: false, properties: { userProperties: { a: Array.from({ length: 64 }, () => 'v') } } });
+    expect(await fine.next('puback')).toMatchObject({ messageId: 2 });
+    await stillServing();
+  });
 });

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { holderId } from '../presence/presence.js';
 import { MqttConnection, type ConnectionDeps } from './connection.js';
 import { ReasonCode } from './reason-codes.js';
 
@@ -8,7 +9,7 @@ export type MqttStream = Duplex & { remoteAddress?: string | undefined };
 /** The open connections of every listener of a gateway. */
 export interface ConnectionHub {
   readonly connections: ReadonlySet<MqttConnection>;
-  /** The connected connection of a device on this replica, if any (found without a scan). */
+  /** The connected connection of a device (or an application's client id, see `holderId`) on this replica. */
   ofDevice(tenant: string, deviceId: string): MqttConnection | undefined;
   /** Records that `connection` now holds its device (after CONNACK). */
   connected(connection: MqttConnection): void;
@@ -28,8 +29,7 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'regi
     connections,
     ofDevice: (tenant, deviceId) => devices.get(deviceKey(tenant, deviceId)),
     connected(connection) {
-      if (connection.identity!.application) return;
-      devices.set(deviceKey(connection.identity!.tenant, connection.identity!.deviceId), connection);
+      devices.set(deviceKey(connection.identity!.tenant, holderId(connection)), connection);
     },
     accept(stream) {
       // Slow or idle sockets that never finish CONNECT are capped per source address (hardening §1.12).
@@ -58,7 +58,7 @@ export function createConnectionHub(deps: Omit<ConnectionDeps, 'onClose' | 'regi
         onClose: (closed) => {
           settle();
           connections.delete(closed);
-          const key = closed.identity && !closed.identity.application && deviceKey(closed.identity.tenant, closed.identity.deviceId);
+          const key = closed.identity && deviceKey(closed.identity.tenant, holderId(closed));
           if (key && devices.get(key) === closed) devices.delete(key);
         },
       });

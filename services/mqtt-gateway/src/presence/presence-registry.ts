@@ -10,6 +10,8 @@ export interface PresenceEntry {
   gatewayId: string;
   connectionId: string;
   connectedAt: string;
+  /** Set for an application's connection (then `deviceId` stands for its client id). */
+  applicationId?: string;
 }
 
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64url');

@@ -10,6 +10,14 @@ import { presenceRegistry, type PresenceEntry } from './presence-registry.js';
 
 type Will = NonNullable<IConnectPacket['will']>;
 
+/**
+ * What a connection holds in the presence registry: its device, or for an application its client id
+ * (an application may run several connections under different client ids).
+ */
+export function holderId(connection: MqttConnection): string {
+  return connection.identity!.application ? `\u0000application\u0000${connection.clientId}` : connection.identity!.deviceId;
+}
+
 /** Records connections and disconnections as events and in KV, and publishes Last Wills. */
 export interface Presence {
   connected(connection: MqttConnection): void;
@@ -54,8 +62,6 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
   // MQTT 5 will delay: wills waiting to be published, cancelled when their device connects again.
   const pendingWills = new Map<string, { timer: NodeJS.Timeout; publish: () => void }>();
   const deviceKey = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
-  // A device's delayed will is cancelled when the device is back; an application's when its client id is.
-  const willOwner = (connection: MqttConnection) => (connection.identity!.application ? `\u0000application\u0000${connection.clientId}` : connection.identity!.deviceId);
   const cancelWill = (tenant: string, deviceId: string) => {
     const key = deviceKey(tenant, deviceId);
     clearTimeout(pendingWills.get(key)?.timer);
@@ -71,12 +77,15 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
       claimed(entry, revision) {
         cancelWill(entry.tenant, entry.deviceId);
         const holder = options.deviceConnection(entry.tenant, entry.deviceId);
+        // The same client id of another application is not this application's session.
+        if (entry.applicationId !== undefined && holder?.identity?.deviceId !== entry.applicationId) return;
         // Only a claim written after the holder's own one takes over: KV revisions order them, not arrival.
         if (holder && holder.state === 'connected' && holder.id !== entry.connectionId && holder.presenceRevision !== undefined && revision > holder.presenceRevision) {
           holder.close('session-taken-over', ReasonCode.sessionTakenOver, `device connected through ${entry.gatewayId}`);
         }
       },
       expired(entry) {
+        if (entry.applicationId !== undefined) return;
         logger.info({ deviceId: entry.deviceId, deadGateway: entry.gatewayId }, 'device of a vanished replica reported offline');
         track(disconnectedEvent(entry, 'presence-expired'), 'DeviceDisconnected');
       },
@@ -85,8 +94,17 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
   return {
     connected(connection) {
       const { tenant, deviceId, dialect, application } = connection.identity!;
-      // Applications are not devices: no presence, only their will (kept per client id).
-      if (application) return cancelWill(tenant, willOwner(connection));
+      if (application) {
+        // Applications are not devices: no presence events, only the claim of their client id.
+        cancelWill(tenant, holderId(connection));
+        track(
+          registry.connected({ tenant, deviceId: holderId(connection), applicationId: deviceId, dialect: 'application', clientId: connection.clientId, gatewayId, connectionId: connection.id, connectedAt: new Date().toISOString() }).then((revision) => {
+            connection.presenceRevision = revision;
+          }),
+          'application presence',
+        );
+        return;
+      }
       cancelWill(tenant, deviceId);
       const connectedAt = new Date();
       track(
@@ -107,10 +125,8 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
     },
     disconnected(connection, reason, will) {
       const { tenant, deviceId, dialect, application } = connection.identity!;
-      if (!application) {
-        track(disconnectedEvent({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id }, reason), 'DeviceDisconnected');
-        track(registry.disconnected(tenant, deviceId, connection.id), 'presence');
-      }
+      if (!application) track(disconnectedEvent({ tenant, deviceId, dialect, clientId: connection.clientId, gatewayId, connectionId: connection.id }, reason), 'DeviceDisconnected');
+      track(registry.disconnected(tenant, holderId(connection), connection.id), 'presence');
       if (will) {
         // The will goes through the same rules as a live publish; it was also checked at CONNECT.
         const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
@@ -120,7 +136,7 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
         const delaySeconds = Math.min(will.properties?.willDelayInterval ?? 0, connection.session?.expirySeconds ?? 0);
         if (delaySeconds <= 0) publish();
         else {
-          const owner = willOwner(connection);
+          const owner = holderId(connection);
           const key = deviceKey(tenant, owner);
           cancelWill(tenant, owner);
           const timer = setTimeout(() => {

@@ -17,6 +17,9 @@ export interface SessionState {
   disconnectedAt: Date | null;
 }
 
+/** Longest a CONNECT waits for the previous connection of its session to write its last state. */
+export const SESSION_SETTLE_MS = 1_000;
+
 /** Result of opening a session at CONNECT. */
 export interface OpenedSession {
   present: boolean;
@@ -35,7 +38,7 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   const requested = v5 ? (packet.properties?.sessionExpiryInterval ?? 0) : packet.clean === false ? maxExpirySeconds : 0;
   const expirySeconds = Math.min(requested, maxExpirySeconds);
   const cleanStart = packet.clean !== false;
-  const stored = cleanStart ? undefined : await store.load(connection.clientId);
+  const stored = cleanStart ? undefined : await store.load(connection.clientId, SESSION_SETTLE_MS);
   const identity = connection.identity!;
   if (stored && principalKey({ tenant: stored.tenant, deviceId: stored.deviceId, ...(stored.kind === 'application' ? { application: identity.application } : {}) }) !== principalKey(identity)) return 'conflict';
   connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null };

@@ -1,4 +1,4 @@
-import type { KV } from '@nats-io/kv';
+import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { z } from 'zod';
 
 /** A persistent MQTT session as kept in the `mqtt-sessions` bucket, so any replica can resume it. */
@@ -47,10 +47,17 @@ export class SessionStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** The session of `clientId`, unless there is none or it has expired (an expired one is removed). */
-  async load(clientId: string): Promise<StoredSession | undefined> {
-    const entry = await this.kv.get(keyOf(clientId));
+  /**
+   * The session of `clientId`, unless there is none or it has expired (an expired one is removed). A
+   * session still marked connected is being ended by its connection (possibly on another replica, or
+   * taken over just now): its last write is awaited for up to `settleMs`, so a client that reconnects
+   * at once resumes the state its previous connection reached.
+   */
+  async load(clientId: string, settleMs = 0): Promise<StoredSession | undefined> {
+    let entry = await this.kv.get(keyOf(clientId));
     if (!entry || entry.operation !== 'PUT') return undefined;
+    if (settleMs > 0 && StoredSession.safeParse(entry.json()).data?.disconnectedAt === null) entry = (await this.settled(clientId, entry.revision, settleMs)) ?? entry;
+    if (entry.operation !== 'PUT') return undefined;
     const parsed = StoredSession.safeParse(entry.json());
     if (!parsed.success) return undefined;
     const session = parsed.data;
@@ -59,6 +66,25 @@ export class SessionStore {
       return undefined;
     }
     return session;
+  }
+
+  /** The first write after `revision` that ends the connection (or removes the session), or undefined after `ms`. */
+  private async settled(clientId: string, revision: number, ms: number): Promise<KvEntry | undefined> {
+    const watch = await this.kv.watch({ key: keyOf(clientId), include: KvWatchInclude.UpdatesOnly });
+    const timer = setTimeout(() => watch.stop(), ms);
+    try {
+      // A write that landed between the read and the watch is caught by reading again.
+      const again = await this.kv.get(keyOf(clientId));
+      if (again && again.revision > revision && (again.operation !== 'PUT' || StoredSession.safeParse(again.json()).data?.disconnectedAt !== null)) return again;
+      for await (const entry of watch) {
+        if (entry.revision <= revision) continue;
+        if (entry.operation !== 'PUT' || StoredSession.safeParse(entry.json()).data?.disconnectedAt !== null) return entry;
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      watch.stop();
+    }
   }
 
   async save(session: StoredSession): Promise<void> {

@@ -75,4 +75,21 @@ describe('persistent sessions', () => {
     intruder.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 's-4', clean: false, keepalive: 30, username: 'intruder', password: Buffer.from(PASSWORD) });
     expect(await intruder.next('connack')).toMatchObject({ returnCode: 2 });
   });
+
+  it('waits for the last write of a session still marked connected, so an immediate reconnect resumes its final state', async () => {
+    const store = new SessionStore((await a.bus.ensureBuckets([{ name: SESSIONS_BUCKET }])).get(SESSIONS_BUCKET)!);
+    const base = { version: 1 as const, clientId: 'settle-1', tenant: 'acme', deviceId: 'settle-1', kind: 'device' as const, outbound: [], cursors: {}, expirySeconds: 60 };
+    await store.save({ ...base, subscriptions: [{ filter: 'acme/agent/settle-1/Command/#', qos: 1 }], disconnectedAt: null });
+    // The previous connection writes its final state 150 ms after the new CONNECT read the session.
+    setTimeout(() => void store.save({ ...base, subscriptions: [{ filter: 'acme/agent/settle-1/Policy/#', qos: 1 }], disconnectedAt: new Date() }), 150);
+    const started = Date.now();
+    const loaded = await store.load('settle-1', 1_000);
+    expect(loaded?.subscriptions.map((s) => s.filter)).toEqual(['acme/agent/settle-1/Policy/#']);
+    expect(Date.now() - started).toBeLessThan(900);
+    // A connection that never writes again costs the wait, then its last known state is used.
+    await store.save({ ...base, subscriptions: [], disconnectedAt: null });
+    const stale = Date.now();
+    expect((await store.load('settle-1', 300))?.disconnectedAt).toBeNull();
+    expect(Date.now() - stale).toBeGreaterThanOrEqual(290);
+  });
 });

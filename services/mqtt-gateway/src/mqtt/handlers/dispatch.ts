@@ -16,9 +16,28 @@ function acknowledged(connection: MqttConnection, flight: OutboundFlight | undef
   connection.commands.delivered(flight).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not record command delivery'));
 }
 
+/** Most MQTT 5 user properties one packet (or its will) may carry; more cost CPU for nothing (hardening §1.9, CVE-2021-41039). */
+export const MAX_USER_PROPERTIES = 64;
+
+function userPropertyCount(properties: { userProperties?: Record<string, string | string[]> } | undefined): number {
+  let count = 0;
+  for (const value of Object.values(properties?.userProperties ?? {})) count += Array.isArray(value) ? value.length : 1;
+  return count;
+}
+
 /** Hands one packet to its handler; enforces the packet order rules of a session. */
 export async function dispatch(connection: MqttConnection, packet: Packet): Promise<void> {
   if (connection.state === 'closed') return;
+  const carried = userPropertyCount((packet as { properties?: never }).properties) + (packet.cmd === 'connect' ? userPropertyCount(packet.will?.properties) : 0);
+  if (carried > MAX_USER_PROPERTIES) {
+    connection.deps.metrics.rejections.inc({ reason: 'too-many-user-properties' });
+    // Properties exist only in MQTT 5: a CONNECT is answered with its CONNACK form.
+    if (packet.cmd === 'connect' && connection.state === 'awaiting-connect') {
+      connection.protocolVersion = 5;
+      sendConnackRefusal(connection, ReasonCode.implementationSpecificError, 0);
+    }
+    return connection.close('limit-exceeded', ReasonCode.implementationSpecificError, `more than ${MAX_USER_PROPERTIES} user properties`);
+  }
   if (packet.cmd === 'connect') {
     // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
     if (connection.state !== 'awaiting-connect') return connection.close('protocol-error', ReasonCode.protocolError, 'second CONNECT');
