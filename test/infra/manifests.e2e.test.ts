@@ -210,7 +210,7 @@ describe.each(LAYERS)('infra/k8s/%s rendered', (layer) => {
     expect(issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual([]);
   });
 
-  it('exposes MQTT on the gateway port, inside the cluster and to devices', () => {
+  it('exposes MQTT and MQTT over WebSocket on the gateway ports, inside the cluster and to devices', () => {
     const objects = rendered(layer);
     const { container } = serviceContainer(objects, 'mqtt-gateway');
     const mqttPort = Number(container.env?.find((variable) => variable.name === 'MQTT_PORT')?.value);
@@ -233,8 +233,16 @@ describe.each(LAYERS)('infra/k8s/%s rendered', (layer) => {
         expect(volume?.secret?.secretName, `${file} comes from a Secret`).toBeDefined();
       }
     }
-    const publicPorts = named<IService>(objects, 'Service', 'mqtt-gateway-public').spec?.ports?.map((port) => port.port);
-    expect(publicPorts, 'health and metrics stay inside the cluster').toEqual(tlsPort === undefined ? [1883] : [1883, 8883]);
+    // MQTT over WebSocket everywhere, and over secure WebSocket where TLS is configured.
+    const wsPort = container.env?.find((variable) => variable.name === 'MQTT_WS_PORT')?.value;
+    expect(containerPort(container, 'mqtt-ws')).toBe(Number(wsPort));
+    const publicService = named<IService>(objects, 'Service', 'mqtt-gateway-public');
+    expect(containerPort(container, publicService.spec?.ports?.find((candidate) => candidate.port === 8083)?.targetPort)).toBe(Number(wsPort));
+    const wssPort = container.env?.find((variable) => variable.name === 'MQTT_WSS_PORT')?.value;
+    expect(wssPort === undefined).toBe(tlsPort === undefined);
+    if (wssPort !== undefined) expect(containerPort(container, publicService.spec?.ports?.find((candidate) => candidate.port === 8084)?.targetPort)).toBe(Number(wssPort));
+    const publicPorts = publicService.spec?.ports?.map((port) => port.port);
+    expect(publicPorts, 'health and metrics stay inside the cluster').toEqual(tlsPort === undefined ? [1883, 8083] : [1883, 8083, 8883, 8084]);
   });
 
   it('runs NATS as a JetStream cluster the services can reach, with at least STREAM_REPLICAS servers', () => {
