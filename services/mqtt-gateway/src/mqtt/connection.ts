@@ -120,6 +120,7 @@ export class MqttConnection {
       this.keepAlive?.refresh();
       this.dispatchChain = this.dispatchChain.then(() => dispatch(this, packet)).catch((error: unknown) => {
         this.logger.error({ err: error }, 'packet handler failed');
+        deps.metrics.rejections.inc({ reason: 'internal-error' });
         this.close('protocol-error', ReasonCode.implementationSpecificError, 'internal error');
       });
     });
