@@ -25,7 +25,7 @@ const repoRoot = resolve(benchDir, '..');
 function start(key: string, options: BenchOptions): Promise<BrokerUnderTest> {
   switch (key) {
     case 'gateway':
-      return startGateway({ repoRoot, natsUrl: options.natsUrl, ...(options.gatewayCpuProfileDir ? { cpuProfileDir: resolve(options.gatewayCpuProfileDir) } : {}) });
+      return startGateway({ repoRoot, natsUrl: options.natsUrl, workers: options.gatewayWorkers, ...(options.gatewayCpuProfileDir ? { cpuProfileDir: resolve(options.gatewayCpuProfileDir) } : {}) });
     case 'nats-mqtt':
       return startNatsMqtt();
     default:

@@ -31,6 +31,8 @@ export interface BenchOptions {
   out: string;
   /** Directory for a V8 CPU profile of the gateway (none when empty). */
   gatewayCpuProfileDir: string;
+  /** Gateway processes sharing the MQTT port (GATEWAY_WORKERS); CPU and memory are summed over them. */
+  gatewayWorkers: number;
 }
 
 const DEFAULTS: BenchOptions = {
@@ -49,6 +51,7 @@ const DEFAULTS: BenchOptions = {
   natsUrl: 'nats://127.0.0.1:4222',
   out: 'results/gateway.json',
   gatewayCpuProfileDir: '',
+  gatewayWorkers: 1,
 };
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

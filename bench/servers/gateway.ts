@@ -23,6 +23,8 @@ export interface GatewayStartOptions {
   natsUrl: string;
   /** Write a V8 CPU profile of the gateway into this directory (at its exit). */
   cpuProfileDir?: string;
+  /** GATEWAY_WORKERS: processes sharing the MQTT port (the forced-GC reading needs a single process). */
+  workers?: number;
 }
 
 const METRICS = ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'flotilla_gateway_connections', 'flotilla_gateway_messages_in_total', 'flotilla_gateway_rejections_total', 'flotilla_gateway_auth_failures_total'];
@@ -58,6 +60,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
         // Benchmark devices publish far more than a real one: no per-device message rate limit.
         MQTT_DEVICE_MESSAGE_RATE: '',
         LOG_LEVEL: 'warn',
+        GATEWAY_WORKERS: String(options.workers ?? 1),
       },
     },
   );
@@ -102,13 +105,18 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     credentials: (serial) => ({ username: serial, password }),
     positionTopic,
     metrics,
-    async collectGarbage() {
-      if (!inspectorOpen) {
-        process.kill(child.pid, 'SIGUSR1');
-        inspectorOpen = true;
-      }
-      await collectGarbage('127.0.0.1', inspectorPort);
-    },
+    // The inspector reaches the first process only: with workers there is no forced-GC figure.
+    ...((options.workers ?? 1) > 1
+      ? {}
+      : {
+          async collectGarbage() {
+            if (!inspectorOpen) {
+              process.kill(child.pid, 'SIGUSR1');
+              inspectorOpen = true;
+            }
+            await collectGarbage('127.0.0.1', inspectorPort);
+          },
+        }),
     async snapshot() {
       const sums = await metrics();
       const out: Record<string, number | string> = {};

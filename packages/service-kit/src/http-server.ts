@@ -1,6 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { tenantForKey, type ApiKeyRecord } from './api-keys.js';
 
 declare module 'fastify' {
@@ -19,7 +18,8 @@ export interface ReadinessCheck {
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
   logger: Logger;
-  metrics: Registry;
+  /** What `/metrics` serves: a registry, or the aggregate of a cluster's workers. */
+  metrics: { readonly contentType: string; metrics(): Promise<string> };
   apiKeys: readonly ApiKeyRecord[];
   /** Each service's routes, mounted as they are (paths start with `/api/v1`). */
   routes: readonly FastifyPluginAsync[];

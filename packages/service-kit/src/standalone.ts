@@ -1,5 +1,6 @@
+import cluster from 'node:cluster';
 import { connectBus } from '@flotilla/bus';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { parseApiKeys } from './api-keys.js';
 import type { BaseServiceConfig } from './base-config.js';
@@ -33,6 +34,23 @@ export async function runStandalone<S extends z.ZodType<BaseServiceConfig>>(
     const bus = await connectBus({ servers: config.NATS_URL.split(','), name, namespace: config.FLOTILLA_NAMESPACE, replicas: config.STREAM_REPLICAS, connectTimeoutMs: config.NATS_CONNECT_TIMEOUT_MS, logger, metrics });
     await bus.ensureStreams();
     const service = await start({ bus, logger, metrics, databaseUrl: config.DATABASE_URL }, config);
+    if (cluster.isWorker) {
+      // A worker of a cluster (see the gateway's GATEWAY_WORKERS): the primary serves HTTP, aggregates
+      // the workers' metrics and reports readiness; a worker only says when it is ready.
+      // Constructing an aggregator is what makes prom-client answer the primary's metric requests.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([metrics]);
+      logger.info({ endpoints: service.endpoints }, `${name} worker started`);
+      process.send?.({ type: 'flotilla-worker-ready' });
+      const stop = async () => {
+        await service.stop();
+        await bus.drain();
+      };
+      onShutdownSignal(logger, stop);
+      // The primary is gone (killed): a worker does not outlive it.
+      process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+      return;
+    }
     const http = await createHttpServer({ logger, metrics, apiKeys: parseApiKeys(config.FLOTILLA_API_KEYS), routes: service.routes ? [service.routes] : [], checks: [service] });
     const address = await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     logger.info({ http: address, endpoints: service.endpoints }, `${name} started`);

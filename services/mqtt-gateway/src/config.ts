@@ -1,5 +1,5 @@
 import { baseServiceConfig, portVar } from '@flotilla/service-kit';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { rateLimitSetting } from './limits/limits.js';
 
@@ -67,6 +67,14 @@ export const gatewayConfig = baseServiceConfig.extend({
   /** Development only: a listener on 127.0.0.1 that admits clients without credentials as applications of MQTT_SANDBOX_TENANT; unset: off. */
   MQTT_SANDBOX_PORT: optionalPort,
   MQTT_SANDBOX_TENANT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected letters, digits, _ or -').default('sandbox'),
+  /**
+   * Gateway processes sharing the MQTT ports (Node.js cluster), each a replica of its own; `auto`: one
+   * per CPU. The first process serves HTTP with the workers' metrics summed.
+   */
+  GATEWAY_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((value) => (value === 'auto' ? availableParallelism() : value)),
   /** A replica that stops heart-beating for this long has its devices reported offline by the others. */
   MQTT_PRESENCE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });

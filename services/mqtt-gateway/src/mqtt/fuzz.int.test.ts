@@ -70,7 +70,10 @@ function mutate(bytes: Buffer, random: () => number): Buffer {
   const pick = (n: number) => Math.floor(random() * n);
   switch (pick(7)) {
     case 0: {
-      for (let i = 0, n = 1 + pick(4); i < n; i++) out[pick(out.length)] ^= 1 << pick(8);
+      for (let i = 0, n = 1 + pick(4); i < n; i++) {
+        const at = pick(out.length);
+        out[at] = out[at]! ^ (1 << pick(8));
+      }
       return out;
     }
     case 1:

@@ -43,7 +43,7 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   if (stored && principalKey({ tenant: stored.tenant, deviceId: stored.deviceId, ...(stored.kind === 'application' ? { application: identity.application } : {}) }) !== principalKey(identity)) return 'conflict';
   connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null };
   // A clean start removes any stored session off the CONNACK path, ahead of this connection's own writes.
-  if (cleanStart) connection.session.writes = store.discard(connection.clientId).catch(() => undefined);
+  if (cleanStart) connection.session.writes = store.discardIfPresent(connection.clientId).catch(() => undefined);
   if (stored) restore(connection, stored);
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };

@@ -94,4 +94,13 @@ export class SessionStore {
   async discard(clientId: string): Promise<void> {
     await this.kv.delete(keyOf(clientId));
   }
+
+  /**
+   * Removes a stored session, if there is one. Most clean-start clients never had one: a read costs
+   * JetStream much less than writing a delete marker at every CONNECT.
+   */
+  async discardIfPresent(clientId: string): Promise<void> {
+    const entry = await this.kv.get(keyOf(clientId));
+    if (entry && entry.operation === 'PUT') await this.kv.delete(keyOf(clientId));
+  }
 }
