@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectMqtt, deleteNamespace, endAll, freePort, testEnvironment, uniqueName, waitFor } from '@flotilla/testing';
@@ -7,7 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 // GATEWAY_WORKERS: several gateway processes share the MQTT port; the first serves HTTP for all.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const namespace = uniqueName('w');
-afterAll(() => deleteNamespace(testEnvironment().natsUrl, namespace));
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  // A failed test must not leave the gateway (and its workers) running.
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await deleteNamespace(testEnvironment().natsUrl, namespace);
+});
 
 const PASSWORD = 'workers-password';
 
@@ -32,6 +37,7 @@ describe('a multi-process gateway', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.push(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();

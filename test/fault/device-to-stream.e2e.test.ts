@@ -5,16 +5,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedNats, startEmbeddedPostgres, type EmbeddedNats, type EmbeddedPostgresServer } from '@flotilla/cli';
 import pg from 'pg';
+import { connectBus } from '@flotilla/bus';
+import { DeviceCommandIssued } from '@flotilla/contracts';
 import { connectMqtt, endAll, freePort, waitFor } from '@flotilla/testing';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// hardening.md §2.3, device → stream → read model: devices publish uniquely numbered QoS 1 messages while
-// the gateway and NATS are killed, frozen and restarted and PostgreSQL is restarted under the geolocation
-// projection; afterwards every acknowledged message must be in the stream (lost: empty), nothing else may
-// be (unexpected: empty), nothing twice, and the read model must hold each stored message exactly once.
+// hardening.md §2.3, device → stream → read model, and stream → device: devices publish uniquely
+// numbered QoS 1 and QoS 2 messages while the gateway and NATS are killed, frozen and restarted,
+// PostgreSQL is restarted under the geolocation projection and the devices' own sockets are cut in the
+// middle of their flows; meanwhile commands are issued to the devices. Afterwards every acknowledged
+// message must be in the stream (lost: empty), nothing else may be (unexpected: empty), nothing twice,
+// and the read model must hold each stored message exactly once; every accepted command must have
+// reached its device, and every QoS 2 command exactly once.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'fault-test-password';
@@ -81,24 +86,53 @@ describe('device → stream → read model under faults', () => {
     const sent = new Set<string>();
     let running = true;
     const clients: MqttClient[] = [];
+    // What each device received on its Command/ topics: subscribe commands carry a unique topic.
+    const received = new Map<string, string[]>();
     const publishers = Array.from({ length: DEVICES }, async (_, device) => {
       const serial = `fault-${device}`;
-      // A persistent session, so MQTT.js sends unacknowledged messages again after every reconnect.
+      received.set(serial, []);
+      // A persistent session, so MQTT.js sends unacknowledged messages again after every reconnect,
+      // and the subscription (and the commands queued for it) outlives every connection.
       const client = await waitFor('gateway up', () => connectMqtt(mqttPort, { username: serial, password: PASSWORD, clientId: serial, clean: false, reconnectPeriod: 200, connectTimeout: 2_000 }).catch(() => undefined), 30_000, 200);
       // Resets and refused connections are what this test causes; the client reconnects by itself.
       client.on('error', () => undefined);
+      client.on('message', (topic, payload) => received.get(serial)!.push(`${topic.split('/').at(-1)} ${payload.toString()}`));
+      await client.subscribeAsync(`fault/agent/${serial}/Command/#`, { qos: 2 });
       clients.push(client);
+      // Odd devices publish at QoS 2 (exactly once), even ones at QoS 1.
+      const qos = device % 2 === 1 ? 2 : 1;
       for (let n = 1; running; n++) {
         const id = `${serial}#${n}`;
         sent.add(id);
         const payload = JSON.stringify({ latitude: device, longitude: 0, datetime: n });
         await client
-          .publishAsync(`fault/agent/${serial}/Status/Geolocation`, payload, { qos: 1 })
+          .publishAsync(`fault/agent/${serial}/Status/Geolocation`, payload, { qos })
           .then(() => acked.add(id))
           .catch(() => undefined);
         await pause(5);
       }
     });
+
+    // Commands to the devices all along: a unique subscribe (QoS 1) now and then a wipe (QoS 2). A
+    // command counts as accepted once JetStream acknowledged it; while NATS is down the issuer retries.
+    const issuer = await connectBus({ servers: nats.url, name: 'fault-issuer', connectTimeoutMs: 30_000 });
+    cleanups.push(() => issuer.drain());
+    const acceptedSubscribes = new Map<string, string[]>();
+    const acceptedWipes = new Map<string, number>();
+    const commander = (async () => {
+      for (let k = 1; running; k++) {
+        const serial = `fault-${k % DEVICES}`;
+        const wipe = k % 5 === 0; // every fifth, which reaches each of the 4 devices in turn
+        const command = wipe ? { type: 'wipe' as const } : { type: 'subscribe' as const, topics: [`fault/fleet/c${k}`] };
+        const accepted = await issuer.publish(DeviceCommandIssued, { tenant: 'fault', subjectId: serial, id: `cmd-${k}`, data: { commandId: `cmd-${k}`, deviceId: serial, command, expiresAt: null, taskId: null } }).then(
+          () => true,
+          () => false,
+        );
+        if (accepted && wipe) acceptedWipes.set(serial, (acceptedWipes.get(serial) ?? 0) + 1);
+        else if (accepted) acceptedSubscribes.set(serial, [...(acceptedSubscribes.get(serial) ?? []), `Subscribe {"subscribe":[{"topic":"fault/fleet/c${k}"}]}`]);
+        await pause(accepted ? 40 : 300);
+      }
+    })();
 
     const ackedSoFar = async (atLeast: number) => waitFor(`${atLeast} acks`, () => acked.size >= atLeast, 30_000, 50);
     await ackedSoFar(50);
@@ -122,9 +156,23 @@ describe('device → stream → read model under faults', () => {
     await pause(1_000);
     postgres = await startEmbeddedPostgres({ port: pgPort, dataDir: path.join(storeDir, 'postgres') });
     await ackedSoFar(acked.size + 50);
+    // 5. The devices' own connections are cut, three times, in the middle of their QoS 1/2 flows.
+    for (let cut = 0; cut < 3; cut++) {
+      for (const client of clients) (client as unknown as { stream: { destroy(): void } }).stream.destroy();
+      await ackedSoFar(acked.size + 20);
+    }
     running = false;
-    await Promise.all(publishers);
+    await Promise.all([...publishers, commander]);
     await pause(500);
+
+    // Every accepted command reached its device; each wipe (QoS 2) exactly once.
+    const commandsOf = (serial: string) => received.get(serial)!;
+    await waitFor('every accepted command delivered', () => [...acceptedSubscribes].every(([serial, expected]) => expected.every((line) => commandsOf(serial).includes(line))), 60_000, 100).catch(() => undefined);
+    const commandsLost = [...acceptedSubscribes].flatMap(([serial, expected]) => expected.filter((line) => !commandsOf(serial).includes(line)).map((line) => `${serial}: ${line}`));
+    const wipesReceived = Object.fromEntries([...received].map(([serial, lines]) => [serial, lines.filter((line) => line.startsWith('Wipe ')).length]));
+    const wipesAccepted = Object.fromEntries([...received.keys()].map((serial) => [serial, acceptedWipes.get(serial) ?? 0]));
+    const subscribesAccepted = [...acceptedSubscribes.values()].reduce((sum, lines) => sum + lines.length, 0);
+    expect({ subscribesAccepted: subscribesAccepted > 20, commandsLost, wipesReceived }).toEqual({ subscribesAccepted: true, commandsLost: [], wipesReceived: wipesAccepted });
     const ackedIds = [...acked];
 
     // Read the stream back.
@@ -159,5 +207,5 @@ describe('device → stream → read model under faults', () => {
     } finally {
       await db.end();
     }
-  }, 180_000);
+  }, 240_000);
 });
