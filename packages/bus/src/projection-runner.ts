@@ -207,8 +207,9 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
         // (a consumer left from before a checkpoint moved back, e.g. a restored database, does not count).
         const checkpoint = await readCheckpoint(db, projection.name);
         const info = await connection.jsm.consumers.info(stream, durable).catch(() => undefined);
+        // A consumer being recreated can answer without its config: that is "not yet", like no answer.
         if (
-          info &&
+          info?.config &&
           info.config.description === generationTag(checkpoint.generation) &&
           info.num_pending === 0 &&
           info.num_ack_pending === 0 &&

@@ -6,7 +6,8 @@ import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { topicMatches } from '../mqtt/topic-rules.js';
 import { decodeAppMessage, type AppMessage } from './app-message.js';
-import { filtersIntersect, topicAllowed } from './topic-filters.js';
+import { mayReceive } from './application.router.js';
+import { filtersIntersect } from './topic-filters.js';
 
 /** Name of the stream that carries applications' messages between replicas (namespaced like buckets). */
 export const appStreamName = (bus: Bus) => bus.names.bucket('MQTT_APPS');
@@ -101,7 +102,10 @@ export class ApplicationFeed {
     const source = this.sources().find((s) => s.stream === stream);
     const stored = source && (await this.bus.connection.jsm.streams.getMessage(stream, { seq }).catch(() => null));
     const packet = source && stored && this.render(source, { subject: stored.subject, seq, data: stored.data, headers: stored.header, storedAtMs: stored.time.getTime() });
-    if (!packet) return this.connection.outbound.drop(packetId);
+    if (!packet) {
+      this.connection.outbound.drop(packetId);
+      return;
+    }
     this.connection.send({ ...packet, qos: this.connection.outbound.find((flight) => flight.kind === 'stream' && flight.seq === seq)?.entry.qos ?? 1, dup: true, messageId: packetId });
   }
 
@@ -145,7 +149,7 @@ export class ApplicationFeed {
       retainAsPublished ||= options?.retainAsPublished ?? false;
     }
     // The rules are checked at delivery too: a deny filter inside a granted subscription withholds its topics.
-    if (granted < 0 || !topicAllowed(connection.identity!.application!.subscribe, topic)) return undefined;
+    if (granted < 0 || !mayReceive(connection.identity!.application!, topic)) return undefined;
     const properties = { ...meta.properties };
     if (properties.messageExpiryInterval !== undefined) {
       // [MQTT-3.3.2-6] the expiry sent on is what is left of it.

@@ -1,7 +1,7 @@
 import type { Bus } from '@flotilla/bus';
 import { appTopicSubject, DEVICE_EVENTS_TOPIC_ROOT, retainedKey, type RetainedMessage } from '@flotilla/contracts';
 import type { KV } from '@nats-io/kv';
-import type { Identity } from '../auth/authenticator.js';
+import type { ApplicationGrant, Identity } from '../auth/authenticator.js';
 import type { DeviceMessage, DialectRouter, PublishOutcome } from '../mqtt/dialect-router.js';
 import { encodeAppMessage, propertiesToJson } from './app-message.js';
 import { filterAllowed, topicAllowed } from './topic-filters.js';
@@ -12,6 +12,11 @@ export const MAX_APP_SUBJECT_LENGTH = 2_048;
 /** Topics no client may publish to: the platform's own tree and the broker's system tree. */
 const RESERVED = [`${DEVICE_EVENTS_TOPIC_ROOT.split('/')[0]}/`, '$SYS/'];
 const reserved = (topic: string) => RESERVED.some((prefix) => topic.startsWith(prefix) || topic === prefix.slice(0, -1));
+
+/** Whether `grant` lets its application receive messages on `topic` (checked at every delivery). */
+export function mayReceive(grant: ApplicationGrant, topic: string): boolean {
+  return grant.unrestricted === true || topicAllowed(grant.subscribe, topic);
+}
 
 /** KV key of an application's retained message: its tenant's tree, apart from the devices' retained state. */
 export const appRetainedKey = (tenant: string, topic: string) => retainedKey(`${tenant}/${topic}`);
@@ -26,10 +31,12 @@ export function applicationRouter(bus: Bus, retained: KV): DialectRouter {
   const { js, nc } = bus.connection;
   return {
     maySubscribe(identity, filter) {
-      return filterAllowed(identity.application!.subscribe, filter);
+      const grant = identity.application!;
+      return grant.unrestricted === true || filterAllowed(grant.subscribe, filter);
     },
     mayPublish(identity, topic) {
-      return !reserved(topic) && topicAllowed(identity.application!.publish, topic);
+      const grant = identity.application!;
+      return !reserved(topic) && (grant.unrestricted === true || topicAllowed(grant.publish, topic));
     },
     renderCommand: () => undefined,
     async publish(identity: Identity, message: DeviceMessage): Promise<PublishOutcome> {

@@ -280,6 +280,11 @@ describe('the loopback sandbox', () => {
     await publisher.publishAsync('anything/goes', 'hello', { qos: 1 });
     await waitFor('sandbox message', () => got.length === 1);
     expect(got[0]).toMatchObject({ topic: 'anything/goes', payload: 'hello' });
+    // Everything in the sandbox tenant's tree, `$` topics included (as an anonymous broker would).
+    await subscriber.subscribeAsync('$app/#', { qos: 1 });
+    await publisher.publishAsync('$app/state', 'dollar', { qos: 1 });
+    await waitFor('$ message', () => got.length === 2);
+    expect(got[1]).toMatchObject({ topic: '$app/state', payload: 'dollar' });
     // The same anonymous client on the normal listener is refused.
     await expect(connectMqtt(a.port, { clientId: 'sandbox-pub', protocolVersion: 5 })).rejects.toThrow();
     await endAll(subscriber, publisher);
@@ -317,5 +322,21 @@ describe('application sessions across replicas', () => {
       await after.endAsync();
     }
     await endAll(publisher);
+  });
+});
+
+describe('MQTT 5 Maximum Packet Size of the client', () => {
+  it('never sends a client a message larger than it accepts [MQTT-3.1.2-24/25], and goes on delivering smaller ones', async () => {
+    const small = await app(a.port, 'acme', {}, { properties: { maximumPacketSize: 64 } });
+    const got = inbox(small);
+    await small.subscribeAsync('sized/#', { qos: 1 });
+    const publisher = await app(b.port);
+    await publisher.publishAsync('sized/a', '.'.repeat(20), { qos: 1 });
+    await publisher.publishAsync('sized/b', '.'.repeat(100), { qos: 1 });
+    await publisher.publishAsync('sized/c', '.'.repeat(10), { qos: 1 });
+    await waitFor('the two small messages', () => got.length === 2);
+    await quiet();
+    expect(got.map((m) => m.topic)).toEqual(['sized/a', 'sized/c']);
+    await endAll(small, publisher);
   });
 });

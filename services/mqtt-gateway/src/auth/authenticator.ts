@@ -4,6 +4,11 @@ import type { Dialect, TopicRules } from '@flotilla/contracts';
 export interface ApplicationGrant {
   publish: TopicRules;
   subscribe: TopicRules;
+  /**
+   * Every topic of its tenant's tree, `$` topics included (which no filter can name as a whole): the
+   * development sandbox only. Reserved topics stay refused.
+   */
+  unrestricted?: boolean;
 }
 
 /** Who an accepted connection is: the tenant and device (or application) every topic rule is checked against. */

@@ -2,7 +2,8 @@ import type { Authenticator } from './authenticator.js';
 
 /**
  * The loopback sandbox (development only): a client that presents no credentials is an application of
- * `tenant` that may publish and subscribe anywhere in that tenant's tree and follow its device events.
+ * `tenant` that may publish and subscribe anywhere in that tenant's tree (`$` topics included, except the
+ * reserved ones) and follow its device events.
  * A client that presents credentials is authenticated as on any listener.
  */
 export function sandboxAuthenticator(tenant: string, authenticated: Authenticator): Authenticator {
@@ -10,7 +11,7 @@ export function sandboxAuthenticator(tenant: string, authenticated: Authenticato
   return {
     async authenticate(credentials) {
       if (credentials.username !== undefined || credentials.password !== undefined) return authenticated.authenticate(credentials);
-      return { tenant, deviceId: 'anonymous', dialect: 'flyve', credentialKey: null, fleet: null, application: { publish: everything, subscribe: everything } };
+      return { tenant, deviceId: 'anonymous', dialect: 'flyve', credentialKey: null, fleet: null, application: { publish: everything, subscribe: everything, unrestricted: true } };
     },
   };
 }

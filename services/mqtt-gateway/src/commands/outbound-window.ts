@@ -85,9 +85,11 @@ export class OutboundWindow<T> {
     return this.entries.entries();
   }
 
-  /** Ends a flow without an ack (its message no longer exists). */
-  drop(id: number): void {
-    if (this.entries.delete(id)) this.freed();
+  /** Ends a flow without an ack (its message no longer exists, or cannot be sent); returns what it carried. */
+  drop(id: number): T | undefined {
+    const entry = this.entries.get(id);
+    if (entry && this.entries.delete(id)) this.freed();
+    return entry?.value;
   }
 
   /** Forgets every flow (the connection ended; the commands stay queued). */

@@ -85,6 +85,8 @@ export class MqttConnection {
   readonly subscriptionOptions = new Map<string, { noLocal: boolean; retainAsPublished: boolean }>();
   /** When CONNACK was sent (ms since the epoch). */
   connectedAt = 0;
+  /** MQTT 5: the largest packet the client accepts; a larger PUBLISH is not sent to it [MQTT-3.1.2-24]. */
+  clientMaximumPacketSize = Number.POSITIVE_INFINITY;
   /** QoS 1/2 PUBLISH packet ids being stored; a DUP resend of one of these is not stored twice. */
   readonly inFlight = new Set<number>();
   /** QoS 2 packet ids acknowledged with PUBREC and waiting for PUBREL [MQTT-4.3.3]. */
@@ -160,7 +162,17 @@ export class MqttConnection {
         this.socket.uncork();
       });
     }
-    this.socket.write(mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion }));
+    const bytes = mqttPacket.generate(short ? ({ ...packet, reasonCode: 0 } as Packet) : packet, { protocolVersion: this.protocolVersion });
+    if (bytes.length > this.clientMaximumPacketSize && packet.cmd === 'publish') {
+      // [MQTT-3.1.2-25] a message the client cannot take is discarded, as if it had been delivered.
+      this.deps.metrics.rejections.inc({ reason: 'client-maximum-packet-size' });
+      const dropped = packet.messageId === undefined ? undefined : this.outbound.drop(packet.messageId);
+      // A command too large for this client will never fit: it leaves the queue instead of coming back.
+      if (dropped?.kind === 'command') dropped.message.term();
+      this.logger.warn({ topic: packet.topic, bytes: bytes.length, maximum: this.clientMaximumPacketSize }, 'message larger than the client accepts, not sent');
+      return;
+    }
+    this.socket.write(bytes);
   }
 
   /**

@@ -88,6 +88,7 @@ export async function handleConnect(connection: MqttConnection, packet: IConnect
   // Never more outbound QoS 1/2 in flight than the client accepts [MQTT-3.3.4-7]; a resumed session's
   // open flows are restored into this window.
   connection.outbound = new OutboundWindow(Math.min(packet.properties?.receiveMaximum ?? 65_535, connection.outbound.limit));
+  connection.clientMaximumPacketSize = packet.properties?.maximumPacketSize ?? Number.POSITIVE_INFINITY;
   const session = await openSession(connection, packet, connection.deps.sessions.store, connection.deps.sessions.maxExpirySeconds);
   if (session === 'conflict') return refuse(connection, ReasonCode.clientIdentifierNotValid, ConnackV3.identifierRejected, `client id ${clientId} has another device's session`);
   const requested = packet.keepalive ?? 0;

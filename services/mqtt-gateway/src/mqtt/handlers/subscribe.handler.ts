@@ -10,7 +10,7 @@ import { saveSession } from '../../sessions/session-lifecycle.js';
  * get 0x80 (MQTT 3) or 0x8F / 0x87 (MQTT 5). Granted subscriptions are recorded and receive the
  * device's queued commands.
  */
-export function handleSubscribe(connection: MqttConnection, packet: ISubscribePacket): void {
+export function handleSubscribe(connection: MqttConnection, packet: ISubscribePacket): Promise<void> | void {
   const v5 = connection.protocolVersion === 5;
   const identity = connection.identity!;
   if (packet.subscriptions.length === 0) return connection.close('protocol-error', ReasonCode.protocolError, 'empty SUBSCRIBE'); // [MQTT-3.8.3-3]
@@ -49,11 +49,12 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     return qos;
   });
   saveSession(connection);
-  // Commands flow once the device listens (they wait in the queue until then); an application's
-  // reading position is fixed before its SUBACK, so whatever is published after the SUBACK reaches it.
-  const delivery = connection.subscriptions.size > 0 ? connection.startDelivery() : Promise.resolve();
+  // Commands flow once the device listens (they wait in the queue until then). An application's reading
+  // position is fixed before its SUBACK and before its next packet is handled, so whatever it (or anyone)
+  // publishes after this SUBSCRIBE reaches the subscription, and a DISCONNECT right after it keeps it.
+  const delivery = (connection.subscriptions.size > 0 ? connection.startDelivery() : Promise.resolve()).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not start delivery'));
   connection.ackChain = connection.ackChain.then(async () => {
-    await delivery.catch((error: unknown) => connection.logger.warn({ err: error }, 'could not start delivery'));
+    await delivery;
     connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
     // Retained messages of each granted filter follow its SUBACK [MQTT-3.3.1-6], unless MQTT 5 Retain
     // Handling says not at all (2) or only for a new subscription (1) [MQTT-3.3.1-9/10].
@@ -63,6 +64,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       await deliverRetainedOnSubscribe(connection, topic, qos).catch((error: unknown) => connection.logger.warn({ err: error, topic }, 'retained delivery failed'));
     }
   });
+  return connection.identity?.application ? delivery : undefined;
 }
 
 /** UNSUBSCRIBE [MQTT-3.10]; MQTT 5 says 0x11 for a filter that had no subscription. */
