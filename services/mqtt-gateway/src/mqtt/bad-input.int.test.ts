@@ -135,4 +135,17 @@ describe('MQTT 5 specifics', () => {
     expect(await fine.next('puback')).toMatchObject({ messageId: 2 });
     await stillServing();
   });
+
+  it('refuses a single-valued MQTT 5 property given twice (0x82), in CONNECT and in PUBLISH', async () => {
+    // mqtt-packet writes a property given as an array once per element, as a client repeating it would.
+    const connecting = await rawClient(g.port, 5);
+    connecting.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'twice', clean: true, keepalive: 30, username: 'ok-5', password: Buffer.from(PASSWORD), properties: { sessionExpiryInterval: [10, 20] } } as never);
+    expect(await connecting.next('connack')).toMatchObject({ reasonCode: 0x82 });
+    await connecting.closed;
+    const client = await connected(5);
+    client.send({ cmd: 'publish', topic: 'acme/agent/ok-5/Status/Geolocation', payload: '?', qos: 1, messageId: 3, dup: false, retain: false, properties: { contentType: ['a', 'b'] } } as never);
+    expect(await client.next('disconnect')).toMatchObject({ reasonCode: 0x82 });
+    await client.closed;
+    await stillServing();
+  });
 });

@@ -25,9 +25,31 @@ function userPropertyCount(properties: { userProperties?: Record<string, string 
   return count;
 }
 
+/**
+ * The name of a single-valued MQTT 5 property given more than once, if any (a Protocol Error, hardening
+ * §1.9). mqtt-packet turns a repeated property into an array; only User Property, and Subscription
+ * Identifier in a PUBLISH, may repeat.
+ */
+function repeatedProperty(cmd: Packet['cmd'], properties: object | undefined): string | undefined {
+  for (const [name, value] of Object.entries(properties ?? {})) {
+    if (name === 'userProperties' || (name === 'subscriptionIdentifier' && cmd === 'publish')) continue;
+    if (Array.isArray(value)) return name;
+  }
+  return undefined;
+}
+
 /** Hands one packet to its handler; enforces the packet order rules of a session. */
 export async function dispatch(connection: MqttConnection, packet: Packet): Promise<void> {
   if (connection.state === 'closed') return;
+  const repeated = repeatedProperty(packet.cmd, (packet as { properties?: object }).properties) ?? (packet.cmd === 'connect' ? repeatedProperty('publish', packet.will?.properties) : undefined);
+  if (repeated !== undefined) {
+    connection.deps.metrics.rejections.inc({ reason: 'protocol-error' });
+    if (packet.cmd === 'connect' && connection.state === 'awaiting-connect') {
+      connection.protocolVersion = 5;
+      sendConnackRefusal(connection, ReasonCode.protocolError, 0);
+    }
+    return connection.close('protocol-error', ReasonCode.protocolError, `property ${repeated} given more than once`);
+  }
   const carried = userPropertyCount((packet as { properties?: never }).properties) + (packet.cmd === 'connect' ? userPropertyCount(packet.will?.properties) : 0);
   if (carried > MAX_USER_PROPERTIES) {
     connection.deps.metrics.rejections.inc({ reason: 'too-many-user-properties' });
