@@ -26,3 +26,15 @@ export {
   escapeTopicLevel,
   unescapeTopicLevel,
 } from './applications/app-topics.js';
+export {
+  DeviceInstallAcknowledged,
+  DeviceInventoryReported,
+  DeviceOnlineReported,
+  DevicePinged,
+  DeviceTaskStatusReported,
+  DeviceUnenrollReported,
+  RESERVED_TASK_STATUSES,
+  ReportedTaskId,
+  ReportedTaskStatus,
+} from './devices/device-status-events.js';
+export { DeviceLocationUnavailable } from './geo/device-location-unavailable.js';

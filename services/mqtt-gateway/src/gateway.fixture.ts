@@ -62,6 +62,18 @@ export async function startTestGateway(overrides: Partial<GatewaySettings> = {},
     async count(context: 'geo' | 'devices'): Promise<number> {
       return (await jsm.streams.info(t.bus.names.stream(context))).state.messages;
     },
+    /** Every event stored so far in the stream of `context`, optionally of one type, parsed. */
+    async events(context: 'geo' | 'devices', type?: string) {
+      const stream = t.bus.names.stream(context);
+      const { first_seq: first, last_seq: last } = (await jsm.streams.info(stream)).state;
+      const found: { type: string; subjectId: string; data: Record<string, unknown> }[] = [];
+      for (let seq = Math.max(first, 1); seq <= last; seq++) {
+        const message = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        const event = message?.json<{ type: string; subjectId: string; data: Record<string, unknown> }>();
+        if (event && (type === undefined || event.type === type)) found.push(event);
+      }
+      return found;
+    },
     /** Every dead letter so far: payload, reason and MQTT topic. */
     async deadLetters() {
       const stream = t.bus.names.deadLetterStream();

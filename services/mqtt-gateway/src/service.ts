@@ -145,7 +145,7 @@ export async function startMqttGateway(context: ServiceContext, settings: Gatewa
       maxLockoutMs: 3_600_000,
     }),
     clientIds: new ClientIds(),
-    routerFor: routerFor(context.bus, applicationRouter(context.bus, buckets.get(APP_RETAINED_BUCKET)!)),
+    routerFor: routerFor({ bus: context.bus, holder: (tenant, deviceId) => presence.holder(tenant, deviceId) }, applicationRouter(context.bus, buckets.get(APP_RETAINED_BUCKET)!)),
     bus: context.bus,
     presence,
     logger,

@@ -1,17 +1,8 @@
-import { createHash } from 'node:crypto';
-import { DevicePositionReported } from '@flotilla/contracts';
-import type { Bus } from '@flotilla/bus';
 import type { Identity } from '../auth/authenticator.js';
 import type { DeviceMessage, DialectRouter, PublishOutcome } from '../mqtt/dialect-router.js';
 import { renderFlyveCommand } from './flyve-commands.js';
 import { parseFlyveAgentTopic } from './flyve-topic.js';
-import { readGeolocation } from './geolocation.handler.js';
-
-/** Stable id of a device message: a resend of the same payload (QoS 1 redelivery) is stored once. */
-function messageId(identity: Identity, name: string, payload: Buffer): string {
-  const digest = createHash('sha256').update(payload).digest('hex').slice(0, 32);
-  return `flyve:${identity.tenant}:${identity.deviceId}:${name}:${digest}`;
-}
+import { handleFlyveStatus, type FlyveStatusContext } from './status.handler.js';
 
 function ownsTopic(identity: Identity, topic: string): ReturnType<typeof parseFlyveAgentTopic> {
   const parsed = parseFlyveAgentTopic(topic);
@@ -22,7 +13,7 @@ function ownsTopic(identity: Identity, topic: string): ReturnType<typeof parseFl
  * The Flyve dialect (flyve-mdm.md §A.1): a device publishes only under its own `Status/`, and
  * subscribes only to its own `Command/` and `Policy/` trees and the manifest.
  */
-export function flyveRouter(bus: Bus): DialectRouter {
+export function flyveRouter(context: FlyveStatusContext): DialectRouter {
   return {
     maySubscribe(identity, filter) {
       const normalized = filter.startsWith('/') ? filter.slice(1) : filter;
@@ -45,14 +36,7 @@ export function flyveRouter(bus: Bus): DialectRouter {
     async publish(identity, message: DeviceMessage): Promise<PublishOutcome> {
       const topic = ownsTopic(identity, message.topic);
       if (!topic || topic.direction !== 'Status') return { kind: 'refused', code: 'not-authorized', reason: `${identity.deviceId} may not publish to ${message.topic}` };
-      if (topic.name === 'Geolocation' && topic.rest.length === 0) {
-        if (message.payload.toString('utf8').trim() === '?') return { kind: 'ignored', reason: 'bare "?" geolocation (no fix requested)' };
-        const reading = readGeolocation(identity.deviceId, message.payload);
-        if (reading.kind === 'invalid') return { kind: 'refused', code: 'payload-invalid', reason: reading.reason };
-        await bus.publish(DevicePositionReported, { tenant: identity.tenant, subjectId: identity.deviceId, data: reading.data, id: messageId(identity, topic.name, message.payload) });
-        return { kind: 'stored' };
-      }
-      return { kind: 'refused', code: 'topic-invalid', reason: `Status/${[topic.name, ...topic.rest].join('/')} is not handled by this gateway version` };
+      return handleFlyveStatus(context, identity, topic, message);
     },
   };
 }

@@ -12,6 +12,11 @@ export interface DeviceMessage {
   clientId?: string;
   /** MQTT 5 properties that travel with an application message. */
   properties?: ForwardedProperties;
+  /** The connection it came from, and when that connection started (orders reports of a device). */
+  connectionId?: string;
+  connectedAt?: number;
+  /** Published by the gateway as the connection's Last Will. */
+  lastWill?: boolean;
 }
 
 /** What became of a device PUBLISH. `stored` means the event is in JetStream (PubAck received). */

@@ -80,6 +80,10 @@ export async function presenceRegistry(options: { presence: KV; replicas: KV; ga
     connected(entry: PresenceEntry): Promise<number> {
       return presence.put(presenceKey(entry.tenant, entry.deviceId), JSON.stringify(entry));
     },
+    /** The connection id holding the device, as last seen by the watch. */
+    holder(tenant: string, deviceId: string): string | undefined {
+      return mirror.get(presenceKey(tenant, deviceId))?.entry.connectionId;
+    },
     /** Removes the device's entry if it still belongs to `connectionId`. */
     async disconnected(tenant: string, deviceId: string, connectionId: string): Promise<void> {
       const key = presenceKey(tenant, deviceId);

@@ -24,6 +24,8 @@ export interface Presence {
   disconnected(connection: MqttConnection, reason: DisconnectReason, will: Will | undefined): void;
   /** Resolves when every event started so far is stored (or has failed). */
   settled(): Promise<void>;
+  /** The connection that holds a device now, as far as this replica knows (any replica's). */
+  holder(tenant: string, deviceId: string): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -130,7 +132,17 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
       if (will) {
         // The will goes through the same rules as a live publish; it was also checked at CONNECT.
         const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
-        const message = { topic: will.topic, payload, qos: will.qos ?? 0, retain: will.retain ?? false, clientId: connection.clientId, properties: forwardedProperties(will.properties) };
+        const message = {
+          topic: will.topic,
+          payload,
+          qos: will.qos ?? 0,
+          retain: will.retain ?? false,
+          clientId: connection.clientId,
+          properties: forwardedProperties(will.properties),
+          connectionId: connection.id,
+          connectedAt: connection.connectedAt,
+          lastWill: true,
+        };
         const publish = () => track(routeDeviceMessage(connection, message), 'Last Will');
         // Published after the will delay or when the session ends, whichever comes first [MQTT-3.1.3-9].
         const delaySeconds = Math.min(will.properties?.willDelayInterval ?? 0, connection.session?.expirySeconds ?? 0);
@@ -150,6 +162,7 @@ export async function busPresence(options: PresenceOptions): Promise<Presence> {
     async settled() {
       await Promise.all([...pending]);
     },
+    holder: (tenant, deviceId) => registry.holder(tenant, deviceId),
     async stop() {
       // This replica is going away: its delayed wills are published now rather than never.
       for (const { timer, publish } of pendingWills.values()) {

@@ -9,9 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => g.stop());
 
-// Flyve's Status/Online has no handler yet, so a published will is kept as a dead letter: that is where
-// these tests see it.
-const willsOf = async (serial: string) => (await g.deadLetters()).filter((letter) => letter.topic === `acme/agent/${serial}/Status/Online`).length;
+// A published will is a DeviceOnlineReported event (online false, lastWill true) of the device.
+const willsOf = async (serial: string) => (await g.events('devices', 'DeviceOnlineReported')).filter((event) => event.subjectId === serial && event.data.lastWill === true && event.data.online === false).length;
 
 async function connectWithWill(serial: string, willDelayInterval: number, sessionExpiryInterval: number) {
   const client = await rawClient(g.port, 5);
@@ -37,7 +36,7 @@ describe('MQTT 5 will delay', () => {
     client.destroy();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await willsOf('wd-1')).toBe(0);
-    await waitFor('the delayed will', async () => (await willsOf('wd-1')) === 1, 3_000);
+    await waitFor('the delayed will', async () => (await willsOf('wd-1')) === 1, 10_000);
   });
 
   it('drops the will when the device reconnects within the delay', async () => {
@@ -53,6 +52,6 @@ describe('MQTT 5 will delay', () => {
   it('publishes at once when the session ends with the connection, whatever the delay', async () => {
     const client = await connectWithWill('wd-3', 30, 0);
     client.destroy();
-    await waitFor('the will', async () => (await willsOf('wd-3')) === 1, 2_000);
+    await waitFor('the will', async () => (await willsOf('wd-3')) === 1, 10_000);
   });
 });

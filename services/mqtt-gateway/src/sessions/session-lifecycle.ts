@@ -41,9 +41,10 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   const stored = cleanStart ? undefined : await store.load(connection.clientId, SESSION_SETTLE_MS);
   const identity = connection.identity!;
   if (stored && principalKey({ tenant: stored.tenant, deviceId: stored.deviceId, ...(stored.kind === 'application' ? { application: identity.application } : {}) }) !== principalKey(identity)) return 'conflict';
+  // A clean start removes any stored session before the CONNACK: a later CONNECT of the client, on any
+  // replica, must not find it (a read when there is none, which is the usual case).
+  if (cleanStart) await store.discardIfPresent(connection.clientId).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not discard the stored session'));
   connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null };
-  // A clean start removes any stored session off the CONNACK path, ahead of this connection's own writes.
-  if (cleanStart) connection.session.writes = store.discardIfPresent(connection.clientId).catch(() => undefined);
   if (stored) restore(connection, stored);
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };

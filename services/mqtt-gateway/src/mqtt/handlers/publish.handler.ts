@@ -88,7 +88,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     }
     connection.inFlight.add(id);
   }
-  const work = routeDeviceMessage(connection, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, clientId: connection.clientId, properties: forwardedProperties(packet.properties) });
+  const work = routeDeviceMessage(connection, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, clientId: connection.clientId, properties: forwardedProperties(packet.properties), connectionId: connection.id, connectedAt: connection.connectedAt });
   connection.ackChain = connection.ackChain.then(async () => {
     let outcome: PublishOutcome;
     try {
