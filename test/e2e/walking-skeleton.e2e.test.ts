@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -95,5 +97,20 @@ describe('one device message through every layer', () => {
     expect((await cli('revoke', '--id', 'dashboard')).stdout).toMatch(/revoked dashboard/);
     expect(await disconnected).toBe(0x98);
     await endAll(dashboard, device);
+  });
+
+  it('`flotilla simulate` runs agents whose positions reach the read model, and writes their report', async () => {
+    const report = path.join(tmpdir(), `flotilla-simulate-${process.pid}.json`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'packages/cli/src/main.ts', 'simulate', '--port', String(t.platform.mqttPort), '--tenant', 'acme', '--password', DEVICE_PASSWORD, '--count', '5', '--serial-prefix', 'simcli-', '--position-interval-ms', '300', '--duration-s', '2', '--report', report],
+      { cwd: root, env: { ...process.env, ...t.env } },
+    );
+    expect(stdout).toMatch(/^5 of 5 spec agents connected/m);
+    const written = JSON.parse(await readFile(report, 'utf8')) as { summary: { connected: number; sent: Record<string, number> }; agents: { serial: string }[] };
+    await rm(report, { force: true });
+    expect(written.summary.sent.Geolocation).toBeGreaterThanOrEqual(5);
+    expect(written.agents.map((agent) => agent.serial).sort()).toEqual(['simcli-1', 'simcli-2', 'simcli-3', 'simcli-4', 'simcli-5']);
+    await waitFor('a simulated position over HTTP', async () => (await api(t.platform, '/api/v1/devices/simcli-3/positions', KEYS.acme)).status === 200);
   });
 });

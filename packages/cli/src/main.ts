@@ -6,6 +6,7 @@ import { registeredProjections } from './projections.js';
 import { replayProjection } from './replay.js';
 import { startupBanner } from './banner.js';
 import { addApplication, addFlyveDevice, revokeApplication, revokeFlyveDevice } from './device-credentials.js';
+import { runSimulation, type SimulateCommandOptions } from './simulate-command.js';
 
 function fail(error: unknown): never {
   const message = error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`;
@@ -128,6 +129,31 @@ application
       const revoked = await revokeApplication(target(), options.id);
       process.stdout.write(revoked ? `revoked ${options.id}\n` : `no credential for ${options.id}\n`);
       process.exit(revoked ? 0 : 1);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('simulate')
+  .description('run simulated Flyve agents against a gateway: they report positions, answer commands and report policy tasks, as real agents do')
+  .option('--host <host>', 'gateway host', '127.0.0.1')
+  .option('--port <port>', 'gateway MQTT port', '1883')
+  .option('--tenant <tenant>', 'tenant (Flyve entity) of the agents', 'demo')
+  .option('--count <n>', 'agents to run (with --password)', '10')
+  .option('--serial-prefix <prefix>', 'serials are <prefix>1…<prefix>n (with --password)', 'sim-')
+  .option('--password <password>', 'a password every serial shares (e.g. the development one in .flotilla/dev-credentials.json)')
+  .option('--credentials <file>', 'JSON [{"serial","password","tenant"?}] instead of --count/--password')
+  .option('--format <format>', 'spec (flyve-mdm.md §A, MQTT 3.1.1, QoS 2 subscriptions) or legacy (§B, 2018 agents: MQTT 3.1, per-task topics)', 'spec')
+  .option('--position-interval-ms <ms>', 'each agent reports a position this often (0: only when asked)', '10000')
+  .option('--duration-s <s>', 'stop after this long (0: at Ctrl-C)', '0')
+  .option('--connect-concurrency <n>', 'agents connecting at once', '100')
+  .option('--seed <n>', 'seed of the positions, to repeat a run', '1')
+  .option('--report <file>', "write every agent's report (what it received and sent) to this JSON file")
+  .action(async (options: SimulateCommandOptions) => {
+    try {
+      await runSimulation(options);
+      process.exit(0);
     } catch (error) {
       fail(error);
     }

@@ -23,8 +23,11 @@ export function flyveRouter(context: FlyveStatusContext): DialectRouter {
       if (fleet && normalized.startsWith(fleet) && /^(#|[^/+#]+(\/[^/+#]+)*(\/#)?)$/.test(normalized.slice(fleet.length))) return true;
       const own = `${identity.tenant}/agent/${identity.deviceId}/`;
       if (!normalized.startsWith(own)) return false;
-      // Its own Command/ and Policy/ trees, exact or ending in '#'; a '+' could not widen it, but is not needed.
-      return /^(Command|Policy)(\/#|(\/[^/+#]+)+(\/#)?)?$/.test(normalized.slice(own.length));
+      // Its own Command/ and Policy/ trees, exact or ending in '#'; a '+' could not widen it, but is not
+      // needed. Real agents subscribe to their whole tree `<agentTopic>/#` (§B.2): granted, since that
+      // tree holds only their own messages and every delivery is checked against these rules again.
+      const below = normalized.slice(own.length);
+      return below === '#' || /^(Command|Policy)(\/#|(\/[^/+#]+)+(\/#)?)?$/.test(below);
     },
 
     renderCommand: (identity, command) => renderFlyveCommand(identity.tenant, identity.deviceId, command),

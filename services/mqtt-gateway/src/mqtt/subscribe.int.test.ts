@@ -10,11 +10,12 @@ beforeAll(async () => {
 afterAll(() => g.stop());
 
 describe('SUBSCRIBE', () => {
-  it('grants a device its own Command/ and Policy/ trees and the manifest, and refuses the rest with 0x80 (MQTT 3.1.1)', async () => {
+  it('grants a device its own tree (as 2018 agents subscribe), its Command/ and Policy/ trees and the manifest, and refuses the rest with 0x80 (MQTT 3.1.1)', async () => {
     const client = await rawClient(g.port, 4);
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'phone-s', clean: true, keepalive: 30, username: 'phone-s', password: Buffer.from(PASSWORD) });
     await client.next('connack');
     const filters = [
+      ['acme/agent/phone-s/#', 0],
       ['acme/agent/phone-s/Command/#', 1],
       ['acme/agent/phone-s/Policy/#', 1],
       ['FlyvemdmManifest/Status/Version', 0],
@@ -24,6 +25,8 @@ describe('SUBSCRIBE', () => {
       ['#', 128],
       ['globex/agent/phone-s/Command/#', 128],
       ['acme/agent/phone-s/Status/#', 128],
+      ['acme/agent/phone-s/+', 128],
+      ['acme/agent/phone-s', 128],
       ['$SYS/#', 128],
     ] as const;
     client.send({ cmd: 'subscribe', messageId: 10, subscriptions: filters.map(([topic]) => ({ topic, qos: 2 as const })) });
