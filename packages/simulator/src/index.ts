@@ -1,4 +1,4 @@
 export { FlyveAgent, inventoryDocument } from './flyve-agent.js';
 export type { AgentFormat, AgentIdentity, AgentOptions, AgentReport } from './flyve-agent.js';
-export { agentReports, simulate } from './simulate.js';
+export { agentReports, seeded, simulate } from './simulate.js';
 export type { Simulation, SimulationOptions, SimulationSummary } from './simulate.js';

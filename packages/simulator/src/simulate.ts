@@ -34,8 +34,8 @@ export interface SimulationSummary {
   errors: number;
 }
 
-/** mulberry32: a small seeded generator. */
-function seeded(seed: number): () => number {
+/** mulberry32: a small seeded generator of numbers in [0, 1), so a run can be repeated. */
+export function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

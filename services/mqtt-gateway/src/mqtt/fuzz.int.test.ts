@@ -1,6 +1,7 @@
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
+import { seeded } from '@flotilla/simulator';
 import { waitFor } from '@flotilla/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestGateway } from '../gateway.fixture.js';
@@ -18,17 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => g.stop());
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const connect = (version: 3 | 4 | 5, clientId: string): Packet =>
   ({
@@ -129,7 +119,7 @@ async function stillServing(): Promise<void> {
 
 describe('malformed-packet fuzzing', () => {
   it.each([3, 4, 5] as const)('survives 400 mutated packets of MQTT protocol level %i over TCP', async (version) => {
-    const random = prng(0xf1071a + version);
+    const random = seeded(0xf1071a + version);
     const packets = seeds(version).map((packet) => mqttPacket.generate(packet, { protocolVersion: version }));
     const before = await g.count('geo');
     const rounds = Array.from({ length: 400 }, (_, i) => ({ bytes: mutate(packets[i % packets.length]!, random), afterConnect: random() < 0.6, index: i }));
@@ -145,7 +135,7 @@ describe('malformed-packet fuzzing', () => {
   });
 
   it('survives random WebSocket frames: binary garbage, text, fragments, and bytes that are not WebSocket at all', async () => {
-    const random = prng(0x5eed);
+    const random = seeded(0x5eed);
     const port = g.service.ports.ws!;
     const valid = mqttPacket.generate(connect(4, 'ws-fuzz'), { protocolVersion: 4 });
     for (let i = 0; i < 60; i++) {

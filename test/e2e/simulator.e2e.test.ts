@@ -3,7 +3,7 @@ import { RETAINED_BUCKET } from '@flotilla/mqtt-gateway';
 import { waitFor } from '@flotilla/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestGateway } from '@flotilla/mqtt-gateway/testing';
-import { simulate } from './simulate.js';
+import { simulate } from '@flotilla/simulator';
 
 let g: Awaited<ReturnType<typeof startTestGateway>>;
 beforeAll(async () => {
