@@ -46,3 +46,19 @@ describe.each(['legacy', 'spec'] as const)('flotilla simulate: %s Flyve agents',
     }
   });
 });
+
+describe('flotilla simulate: a wipe for an agent that is offline', () => {
+  it('arrives once, at QoS 2, when the agent connects', async () => {
+    const serial = 'sim-offline-wipe';
+    await command(serial, 'offline-wipe', 'wipe');
+    const run = await simulate({ host: '127.0.0.1', port: g.port, agents: [{ tenant: 'acme', serial, password: PASSWORD }], format: 'spec', positionIntervalMs: 0, connectConcurrency: 1, seed: 1 });
+    try {
+      await waitFor('the wipe', () => run.agents[0]!.report.wiped);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(run.agents[0]!.report.received.Wipe).toBe(1);
+      expect(run.agents[0]!.report.receivedQos.Wipe).toBe(2);
+    } finally {
+      await run.stop();
+    }
+  });
+});

@@ -17,6 +17,8 @@ export interface AgentReport {
   connects: number;
   /** Messages received, by the last level of their topic (`Ping`, `Wipe`, a policy group…). */
   received: Record<string, number>;
+  /** The QoS each kind of message last arrived at. */
+  receivedQos: Record<string, number>;
   /** Messages published, by `Status/` suffix. */
   sent: Record<string, number>;
   /** Fleet topics the agent follows (from `Command/Subscribe`). */
@@ -60,7 +62,7 @@ export class FlyveAgent {
   ) {
     this.root = `${identity.tenant}/agent/${identity.serial}`;
     this.position = { ...options.start };
-    this.report = { serial: identity.serial, connected: false, connects: 0, received: {}, sent: {}, fleets: [], wiped: false, unenrolled: false, errors: [] };
+    this.report = { serial: identity.serial, connected: false, connects: 0, received: {}, receivedQos: {}, sent: {}, fleets: [], wiped: false, unenrolled: false, errors: [] };
   }
 
   /** Connects and subscribes; resolves once subscribed (or rejects when the gateway refuses the agent). */
@@ -84,7 +86,7 @@ export class FlyveAgent {
     this.client = client;
     client.on('error', (error) => this.note(error.message));
     client.on('close', () => (this.report.connected = false));
-    client.on('message', (topic, payload) => void this.onMessage(topic, payload).catch((error: unknown) => this.note((error as Error).message)));
+    client.on('message', (topic, payload, packet) => void this.onMessage(topic, payload, packet.qos).catch((error: unknown) => this.note((error as Error).message)));
     client.on('connect', () => {
       this.report.connected = true;
       this.report.connects++;
@@ -135,10 +137,12 @@ export class FlyveAgent {
     await this.publish('Geolocation', JSON.stringify(body));
   }
 
-  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+  private async onMessage(topic: string, payload: Buffer, qos: number): Promise<void> {
     const levels = topic.split('/');
     const name = levels.at(-1)!;
-    count(this.report.received, /^\d+$/.test(name) ? levels.at(-3)! : name);
+    const kind = /^\d+$/.test(name) ? levels.at(-3)! : name;
+    count(this.report.received, kind);
+    this.report.receivedQos[kind] = qos;
     if (payload.length === 0) return; // a retained message being cleared (§B.2)
     const body = payload.toString('utf8');
     if (topic.startsWith(`${this.root}/Command/`)) return this.onCommand(name, body);
