@@ -97,7 +97,7 @@ export class ApplicationFeed {
   }
 
   /** Sends again a flow of a resumed session (same packet id, DUP [MQTT-4.4.0-1]), or drops it if the message expired from the stream. */
-  async resend(packetId: number, stream: string, seq: number, released: boolean): Promise<void> {
+  async resend(packetId: number, qos: 1 | 2, stream: string, seq: number, released: boolean): Promise<void> {
     if (released) return this.connection.send({ cmd: 'pubrel', messageId: packetId });
     const source = this.sources().find((s) => s.stream === stream);
     const stored = source && (await this.bus.connection.jsm.streams.getMessage(stream, { seq }).catch(() => null));
@@ -106,7 +106,7 @@ export class ApplicationFeed {
       this.connection.outbound.drop(packetId);
       return;
     }
-    this.connection.send({ ...packet, qos: this.connection.outbound.find((flight) => flight.kind === 'stream' && flight.seq === seq)?.entry.qos ?? 1, dup: true, messageId: packetId });
+    this.connection.send({ ...packet, qos, dup: true, messageId: packetId });
   }
 
   private async start(source: Source): Promise<void> {

@@ -134,8 +134,8 @@ function resumeSubscriptions(connection: MqttConnection): void {
   const failed = (error: unknown) => connection.logger.warn({ err: error }, 'could not resume delivery');
   if (connection.identity?.application) {
     const feed = (connection.feed ??= connection.deps.applicationFeed(connection));
-    const open = [...connection.outbound.flows()].flatMap(([id, { value, released }]) => (value.kind === 'stream' ? [{ id, value, released }] : []));
-    void Promise.all(open.map(({ id, value, released }) => feed.resend(id, value.stream, value.seq, released)))
+    const open = [...connection.outbound.flows()].flatMap(([id, { value, qos, released }]) => (value.kind === 'stream' ? [{ id, qos, value, released }] : []));
+    void Promise.all(open.map(({ id, qos, value, released }) => feed.resend(id, qos, value.stream, value.seq, released)))
       .then(() => connection.startDelivery())
       .catch(failed);
     return;
