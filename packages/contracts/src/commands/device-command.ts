@@ -12,7 +12,8 @@ export const DeviceCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('geolocate') }),
   z.object({ type: z.literal('inventory') }),
   z.object({ type: z.literal('unenroll') }),
-  z.object({ type: z.literal('subscribe'), topics: z.array(z.string().min(1)).min(1) }),
+  /** The fleet topics to follow; `[null]` when the device is in no managed fleet (flyve-mdm.md §B.8 fixture 1). */
+  z.object({ type: z.literal('subscribe'), topics: z.union([z.array(z.string().min(1)).min(1), z.tuple([z.null()])]) }),
   z.object({ type: z.literal('rpc'), method: z.string().min(1), params: z.unknown() }),
 ]);
 /** One of {@link DeviceCommand}. */

@@ -45,18 +45,20 @@ describe('commands to devices', () => {
   });
 
   it('renders each command on its Flyve topic, in order, at the QoS of the subscription at most', async () => {
-    const commands: DeviceCommand[] = [{ type: 'subscribe', topics: ['acme/fleet/7/#'] }, { type: 'lock' }, { type: 'unlock' }, { type: 'ping' }, { type: 'wipe' }];
+    const commands: DeviceCommand[] = [{ type: 'subscribe', topics: ['acme/fleet/7/#'] }, { type: 'lock' }, { type: 'unlock' }, { type: 'ping' }, { type: 'wipe' }, { type: 'subscribe', topics: [null] }];
     for (const [i, command] of commands.entries()) await issue('cmd-2', command, `c2-${i}`);
     const device = await connectMqtt(g.port, { username: 'cmd-2', password: PASSWORD, clientId: 'cmd-2' });
     const messages = received(device);
     await device.subscribeAsync('acme/agent/cmd-2/Command/#', { qos: 1 });
-    await waitFor('all delivered', () => messages.length === 5, 5_000);
+    await waitFor('all delivered', () => messages.length === 6, 5_000);
     expect(messages).toEqual([
       { topic: 'acme/agent/cmd-2/Command/Subscribe', payload: '{"subscribe":[{"topic":"acme/fleet/7/#"}]}', qos: 1 },
       { topic: 'acme/agent/cmd-2/Command/Lock', payload: '{"lock":"now"}', qos: 1 },
       { topic: 'acme/agent/cmd-2/Command/Lock', payload: '{"lock":"unlock"}', qos: 1 },
       { topic: 'acme/agent/cmd-2/Command/Ping', payload: '{"query":"Ping"}', qos: 1 },
       { topic: 'acme/agent/cmd-2/Command/Wipe', payload: '{"wipe":"now"}', qos: 1 },
+      // Back to no managed fleet (§B.8 fixture 1).
+      { topic: 'acme/agent/cmd-2/Command/Subscribe', payload: '{"subscribe":[{"topic":null}]}', qos: 1 },
     ]);
     await endAll(device);
   });
