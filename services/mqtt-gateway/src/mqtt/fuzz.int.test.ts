@@ -90,6 +90,17 @@ function mutate(bytes: Buffer, random: () => number): Buffer {
   }
 }
 
+/** Resolves when `emitter` closes, or after `ms` of waiting (the gateway answered and kept it open). */
+function closedOrQuiet(emitter: { once(event: 'close', listener: () => void): unknown }, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    emitter.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Sends `bytes` (after a valid CONNECT when `afterConnect`) and waits until the gateway closes or goes quiet. */
 async function throwAt(bytes: Buffer, version: 3 | 4 | 5, afterConnect: boolean, index: number): Promise<void> {
   const socket = net.connect({ host: '127.0.0.1', port: g.port });
@@ -98,13 +109,7 @@ async function throwAt(bytes: Buffer, version: 3 | 4 | 5, afterConnect: boolean,
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   if (afterConnect) socket.write(mqttPacket.generate(connect(version, `fuzz-${index}`), { protocolVersion: version }));
   socket.write(bytes);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 700);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await closedOrQuiet(socket, 700);
   socket.destroy();
 }
 
@@ -153,13 +158,7 @@ describe('malformed-packet fuzzing', () => {
           ws.send(valid.subarray(0, 5), { fin: false });
           ws.send(mutate(valid.subarray(5), random), { fin: true });
         } else ws.send(Buffer.from(Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 600);
-          ws.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await closedOrQuiet(ws, 600);
       }
       ws.terminate();
     }
@@ -169,13 +168,7 @@ describe('malformed-packet fuzzing', () => {
       socket.on('error', () => undefined);
       await new Promise<void>((resolve) => socket.once('connect', resolve));
       socket.write(bytes);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 600);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await closedOrQuiet(socket, 600);
       socket.destroy();
     }
     await stillServing();
