@@ -10,6 +10,8 @@ import type { BusOptions } from './options.js';
 import type { Projection } from './projection.js';
 import { defaultProjectionRunOptions, runProjection, type ProjectionHandle, type ProjectionRunOptions } from './projection-runner.js';
 import { publishEvent, type PublishInput, type PublishOptions, type Published } from './publish.js';
+import { lastEvent, type LastEvent } from './last-event.js';
+import { runReactor, type Reactor, type ReactorHandle } from './reactor.js';
 import { resetProjection } from './reset.js';
 import { ensureBuckets, ensureStreams, platformStreams, type BucketDeclaration, type StreamDeclaration } from './topology.js';
 
@@ -22,10 +24,14 @@ export interface Bus {
   /** Opens KV buckets of this namespace, creating them or updating their settings as declared. */
   ensureBuckets(declarations: readonly BucketDeclaration[]): Promise<Map<string, KV>>;
   publish<E extends EventDefinition>(definition: E, input: PublishInput<E>, options?: PublishOptions): Promise<Published<E>>;
+  /** The newest `definition` event of one aggregate and its stream sequence (for conditional appends). */
+  last<E extends EventDefinition>(definition: E, tenant: string, aggregateId: string): Promise<LastEvent<E> | undefined>;
   /** Keeps raw bytes that could not become an event (e.g. a device payload) with the reason. */
   deadLetter(source: DeadLetterSource, raw: Uint8Array, reason: string): Promise<number>;
   /** Starts feeding `projection` from its stream; see {@link runProjection}. */
   consume<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>, options?: Partial<ProjectionRunOptions>): ProjectionHandle;
+  /** Starts a reactor (effects outside PostgreSQL, at least once, in order); see {@link runReactor}. */
+  react(definition: Reactor): ReactorHandle;
   /** Truncates the read model and rewinds it to sequence 1; running consumers of it rebuild it. */
   replay<DB>(db: Kysely<DB & CheckpointTables>, projection: Projection<DB>): Promise<void>;
   /** Stops every projection (finishing the batch in hand), then drains the connection. */
@@ -39,7 +45,7 @@ export async function connectBus(options: Partial<BusOptions> & Pick<BusOptions,
   const { logger, replicas, now } = connection.options;
   const names = namesFor(connection.options.namespace);
   const metrics = busMetrics(connection.options.metrics);
-  const handles = new Set<ProjectionHandle>();
+  const handles = new Set<{ stop(): Promise<void> }>();
   const controlSubject = (name: string) => names.subject(`flotilla.control.projection.${name}.reset`);
 
   return {
@@ -48,6 +54,7 @@ export async function connectBus(options: Partial<BusOptions> & Pick<BusOptions,
     ensureStreams: (contexts, extra = []) => ensureStreams(jsm, [...platformStreams(names, replicas, contexts), ...extra]),
     ensureBuckets: (declarations) => ensureBuckets(connection, names, declarations),
     publish: (definition, input, publishOptions) => publishEvent(js, names, now, definition, input, publishOptions),
+    last: (definition, tenant, aggregateId) => lastEvent(jsm, names, definition, tenant, aggregateId),
     deadLetter: (source, raw, reason) => {
       metrics.deadLetters.inc({ source: source.consumer });
       return publishDeadLetter(js, names, source, raw, reason);
@@ -66,6 +73,17 @@ export async function connectBus(options: Partial<BusOptions> & Pick<BusOptions,
         stop: async () => {
           handles.delete(handle);
           await stop();
+        },
+      };
+    },
+    react(definition) {
+      const handle = runReactor({ connection, names, logger, metrics }, definition);
+      handles.add(handle);
+      return {
+        ...handle,
+        stop: async () => {
+          handles.delete(handle);
+          await handle.stop();
         },
       };
     },

@@ -2,14 +2,11 @@ import { createHash } from 'node:crypto';
 import { readCheckpoint, type CheckpointTables } from '@flotilla/db';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
-import type { Logger } from 'pino';
 import { applyBatch, RewindRequired, type StoredMessage } from './apply-batch.js';
-import type { Connection } from './connect.js';
 import { generationTag, rewindDurable } from './consumer-setup.js';
 import { publishDeadLetter } from './dead-letter.js';
-import type { BusMetrics } from './metrics.js';
-import type { Names } from './names.js';
 import type { Projection } from './projection.js';
+import type { RunnerDeps } from './reactor.js';
 
 /** Tuning of a running projection. */
 export interface ProjectionRunOptions {
@@ -41,13 +38,7 @@ export interface ProjectionHandle {
   stop(): Promise<void>;
 }
 
-interface Deps {
-  connection: Connection;
-  names: Names;
-  logger: Logger;
-  metrics: BusMetrics;
-  controlSubject: string;
-}
+type Deps = RunnerDeps & { controlSubject: string };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -15,7 +15,7 @@ describe('declarative topology', () => {
       for await (const name of t.bus.connection.jsm.streams.names()) if (name.startsWith(`${t.namespace}_`)) found.push(name);
       return found.sort();
     };
-    const expected = ['COMMANDS', 'DEVICES', 'DLQ', 'GEO', 'POLICIES', 'TASKS', 'TELEMETRY'].map((s) => `${t.namespace}_${s}`);
+    const expected = ['COMMANDS', 'DEVICES', 'DLQ', 'GEO', 'IDENTITY', 'POLICIES', 'TASKS', 'TELEMETRY'].map((s) => `${t.namespace}_${s}`);
     expect(await names()).toEqual(expected);
     const before = await t.bus.connection.jsm.streams.info(`${t.namespace}_GEO`);
     await t.bus.ensureStreams();

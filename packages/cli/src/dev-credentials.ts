@@ -3,13 +3,12 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * TEMPORARY development credentials for a fresh install: one tenant, one operator API key and one
- * password shared by its devices. They live in `<dataDir>/dev-credentials.json` (mode 0600) until
- * operator accounts and per-device credentials replace them.
+ * Development credentials for a fresh install: one password shared by the Flyve devices of one tenant,
+ * for trying the platform without enrolling. They live in `<dataDir>/dev-credentials.json` (mode 0600).
+ * Operators use the API key printed at the first start (or keys issued from it).
  */
 export interface DevCredentials {
   tenant: string;
-  apiKey: string;
   devicePassword: string;
 }
 
@@ -19,7 +18,7 @@ export async function loadDevCredentials(dataDir: string): Promise<{ credentials
   try {
     return { credentials: JSON.parse(await readFile(file, 'utf8')) as DevCredentials, created: false };
   } catch {
-    const credentials: DevCredentials = { tenant: 'demo', apiKey: randomBytes(24).toString('base64url'), devicePassword: randomBytes(18).toString('base64url') };
+    const credentials: DevCredentials = { tenant: 'demo', devicePassword: randomBytes(18).toString('base64url') };
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
     await chmod(file, 0o600);

@@ -1,3 +1,4 @@
+import { inventorySettings } from '@flotilla/inventory';
 import { checkTlsSettings, gatewayConfig } from '@flotilla/mqtt-gateway';
 import { z } from 'zod';
 
@@ -9,6 +10,7 @@ const optionalUrl = (pattern: RegExp, expected: string) =>
 
 /** Environment of `flotilla start`: every service in one process. */
 export const platformConfig = gatewayConfig.extend({
+  ...inventorySettings.omit({ INVENTORY_DB_SCHEMA: true }).shape,
   HTTP_PORT: gatewayConfig.shape.HTTP_PORT.default(8080),
   /** Unset: use 127.0.0.1:4222, or start nats-server there when nothing answers. */
   NATS_URL: optionalUrl(/^(nats|tls|ws|wss):\/\/\S+$/, 'expected nats://host:port (comma-separated for several servers)'),

@@ -4,7 +4,7 @@ import { startGeolocation } from '@flotilla/geolocation';
 import { startInventory } from '@flotilla/inventory';
 import { startMqttGateway } from '@flotilla/mqtt-gateway';
 import { startPolicyService } from '@flotilla/policy-service';
-import { createHttpServer, parseApiKeys, type RunningService } from '@flotilla/service-kit';
+import { createHttpServer, openOperatorKeys, parseApiKeys, type RunningService } from '@flotilla/service-kit';
 import { startTaskTracker } from '@flotilla/task-tracker';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -20,6 +20,8 @@ export interface Platform {
   databaseUrl: string;
   bus: Bus;
   services: readonly RunningService[];
+  /** The first tenant's admin key, when this start created it (printed once). */
+  bootstrap: { tenant: string; key: string } | undefined;
   /** Present when development credentials were used (none configured). */
   devCredentials: (DevCredentials & { created: boolean }) | undefined;
   infrastructure: Infrastructure;
@@ -34,13 +36,11 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
   let bus: Bus | undefined;
   try {
     let devCredentials: Platform['devCredentials'];
-    let apiKeys = config.FLOTILLA_API_KEYS;
     let deviceCredentials = config.GATEWAY_DEV_CREDENTIALS;
-    if (!apiKeys || !deviceCredentials) {
+    if (!deviceCredentials) {
       const { credentials, created } = await loadDevCredentials(config.FLOTILLA_DATA_DIR);
       devCredentials = { ...credentials, created };
-      apiKeys ||= `${credentials.tenant}:${credentials.apiKey}`;
-      deviceCredentials ??= `${credentials.tenant}:${credentials.devicePassword}`;
+      deviceCredentials = `${credentials.tenant}:${credentials.devicePassword}`;
     }
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
@@ -49,16 +49,19 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
     const context = { bus, logger, metrics, databaseUrl: infrastructure.databaseUrl };
     const schema = (name: string) => `${config.DB_SCHEMA_PREFIX}${name}`;
     started.push(await startGeolocation(context, { schema: schema('geo') }));
-    started.push(await startInventory(context, { schema: schema('inventory') }));
     started.push(await startPolicyService(context, { schema: schema('policy') }));
     started.push(await startTaskTracker(context, { schema: schema('tasks') }));
     const gateway = await startMqttGateway(context, { ...config, GATEWAY_DEV_CREDENTIALS: deviceCredentials });
     started.push(gateway);
+    const inventory = await startInventory(context, { ...config, INVENTORY_DB_SCHEMA: schema('inventory'), ENROLLMENT_MQTT_PORT: config.ENROLLMENT_MQTT_PORT ?? gateway.port });
+    started.push(inventory);
     const http = await createHttpServer({
       logger,
       metrics,
-      apiKeys: parseApiKeys(apiKeys),
+      apiKeys: parseApiKeys(config.FLOTILLA_API_KEYS),
+      operatorKeys: await openOperatorKeys(bus),
       routes: started.flatMap((service) => (service.routes ? [service.routes] : [])),
+      publicRoutes: started.flatMap((service) => (service.publicRoutes ? [service.publicRoutes] : [])),
       checks: started,
     });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -71,6 +74,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger): Pro
       databaseUrl: infrastructure.databaseUrl,
       bus: activeBus,
       services: started,
+      bootstrap: inventory.bootstrap,
       devCredentials,
       infrastructure,
       async stop() {

@@ -9,6 +9,8 @@ export const CONTEXTS = {
   geo: { stream: 'GEO' },
   telemetry: { stream: 'TELEMETRY' },
   commands: { stream: 'COMMANDS' },
+  /** Tenants, operator API keys, invitations and device credentials (digests only); never shown to applications. */
+  identity: { stream: 'IDENTITY' },
 } as const;
 
 /** Name of a bounded context: the first token of its subjects. */

@@ -1,11 +1,19 @@
+import type { OperatorRole } from '@flotilla/contracts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { tenantForKey, type ApiKeyRecord } from './api-keys.js';
+import type { ApiKeyRecord } from './api-keys.js';
+import { authenticateOperator, roleAllows, type OperatorKeyLookup } from './operator-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The tenant the authenticated operator acts for; set on every `/api/` request. */
+    /** The tenant the authenticated operator acts for; set on every authenticated `/api/` request. */
     tenant: string;
+    /** The operator's role; set with {@link FastifyRequest.tenant}. */
+    role: OperatorRole;
+  }
+  interface FastifyContextConfig {
+    /** Least role a route needs; by default `viewer` for GET/HEAD and `operator` for anything else. */
+    role?: OperatorRole;
   }
 }
 
@@ -20,9 +28,14 @@ export interface HttpServerOptions {
   logger: Logger;
   /** What `/metrics` serves: a registry, or the aggregate of a cluster's workers. */
   metrics: { readonly contentType: string; metrics(): Promise<string> };
+  /** Static keys (`FLOTILLA_API_KEYS`): each is an admin of its tenant. */
   apiKeys: readonly ApiKeyRecord[];
-  /** Each service's routes, mounted as they are (paths start with `/api/v1`). */
+  /** Issued operator keys (the `operator-keys` bucket), when the process can read it. */
+  operatorKeys?: OperatorKeyLookup;
+  /** Each service's routes, mounted as they are (paths start with `/api/v1`); every request needs an operator key. */
   routes: readonly FastifyPluginAsync[];
+  /** Routes that authenticate their callers themselves (device enrollment, device downloads). */
+  publicRoutes?: readonly FastifyPluginAsync[];
   checks: readonly ReadinessCheck[];
 }
 
@@ -33,27 +46,37 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * The HTTP server of a service (or of all services in one process): `/healthz`, `/readyz`, `/metrics`
- * and the services' `/api/` routes, every one of which requires an API key and is scoped to its tenant.
+ * and the services' `/api/` routes, every one of which requires an operator key, is scoped to its
+ * tenant, and checks the key's role.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: 1_048_576 });
   app.decorateRequest('tenant', '');
+  app.decorateRequest('role', 'viewer');
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const failing = options.checks.filter((check) => !check.ready()).map((check) => check.name);
     return reply.code(failing.length ? 503 : 200).send({ status: failing.length ? 'not ready' : 'ready', failing });
   });
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
+  for (const routes of options.publicRoutes ?? []) await app.register(routes);
   await app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const key = bearer(request);
-      const tenant = key === undefined ? undefined : tenantForKey(options.apiKeys, key);
-      if (!tenant) {
+      const principal = key === undefined ? undefined : await authenticateOperator(key, options.apiKeys, options.operatorKeys);
+      if (!principal) {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'an API key is required: Authorization: Bearer <key>' });
       }
-      request.tenant = tenant;
+      const required = request.routeOptions.config.role ?? (READS.has(request.method) ? 'viewer' : 'operator');
+      if (!roleAllows(principal.role, required)) {
+        return reply.code(403).send({ error: 'forbidden', message: `this needs the ${required} role; the key has ${principal.role}` });
+      }
+      request.tenant = principal.tenant;
+      request.role = principal.role;
     });
     for (const routes of options.routes) await api.register(routes);
   });

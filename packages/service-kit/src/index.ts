@@ -11,3 +11,5 @@ export { baseServiceConfig } from './base-config.js';
 export type { BaseServiceConfig } from './base-config.js';
 export { runStandalone } from './standalone.js';
 export { startSchemaOnlyService } from './schema-only-service.js';
+export { authenticateOperator, kvOperatorKeys, openOperatorKeys, roleAllows } from './operator-auth.js';
+export type { OperatorKeyLookup, OperatorPrincipal } from './operator-auth.js';

@@ -16,6 +16,8 @@ export interface RunningService {
   readonly name: string;
   /** HTTP routes under `/api/v1`, if the service has any. */
   readonly routes?: FastifyPluginAsync;
+  /** Routes under `/api/v1` that authenticate their callers themselves (devices), not with an operator key. */
+  readonly publicRoutes?: FastifyPluginAsync;
   /** Lines telling a person where the service listens, printed at start. */
   readonly endpoints: readonly string[];
   ready(): boolean;

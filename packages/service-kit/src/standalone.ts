@@ -6,6 +6,7 @@ import { parseApiKeys } from './api-keys.js';
 import type { BaseServiceConfig } from './base-config.js';
 import { ConfigError, parseConfig } from './config.js';
 import { createHttpServer } from './http-server.js';
+import { openOperatorKeys } from './operator-auth.js';
 import { onShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import type { RunningService, ServiceContext } from './service.js';
@@ -51,7 +52,15 @@ export async function runStandalone<S extends z.ZodType<BaseServiceConfig>>(
       process.on('disconnect', () => void stop().finally(() => process.exit(0)));
       return;
     }
-    const http = await createHttpServer({ logger, metrics, apiKeys: parseApiKeys(config.FLOTILLA_API_KEYS), routes: service.routes ? [service.routes] : [], checks: [service] });
+    const http = await createHttpServer({
+      logger,
+      metrics,
+      apiKeys: parseApiKeys(config.FLOTILLA_API_KEYS),
+      operatorKeys: await openOperatorKeys(bus),
+      routes: service.routes ? [service.routes] : [],
+      publicRoutes: service.publicRoutes ? [service.publicRoutes] : [],
+      checks: [service],
+    });
     const address = await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     logger.info({ http: address, endpoints: service.endpoints }, `${name} started`);
     onShutdownSignal(logger, async () => {

@@ -1,4 +1,9 @@
 import type { Migrations } from '@flotilla/db';
+import { identity } from './2026_11_22_1000_identity.js';
+import { registry } from './2026_11_22_1010_registry.js';
 
-/** The inventory schema's migrations, in order (its read models come with their features). */
-export const migrations: Migrations = {};
+/** The inventory schema's migrations, in order. */
+export const migrations: Migrations = {
+  '2026_11_22_1000_identity': identity,
+  '2026_11_22_1010_registry': registry,
+};

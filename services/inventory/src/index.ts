@@ -1,3 +1,5 @@
-export { inventoryConfig } from './config.js';
-export { startInventory } from './service.js';
+export { inventoryConfig, inventorySettings } from './config.js';
+export type { InventorySettings } from './config.js';
+export { inventoryProjections, startInventory } from './service.js';
+export type { RunningInventory } from './service.js';
 export { migrations } from '../migrations/index.js';

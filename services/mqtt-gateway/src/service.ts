@@ -1,4 +1,4 @@
-import { APP_SUBJECT_ROOT, ApplicationCredential } from '@flotilla/contracts';
+import { APP_SUBJECT_ROOT, ApplicationCredential, DEVICE_CREDENTIALS_BUCKET, RETAINED_BUCKET } from '@flotilla/contracts';
 import type { RunningService, ServiceContext } from '@flotilla/service-kit';
 import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { ApplicationFeed, appStreamName } from './applications/app-feed.js';
@@ -63,16 +63,13 @@ export type GatewaySettings = Pick<GatewayConfig, 'MQTT_HOST' | 'MQTT_PORT' | 'G
     >
   >;
 
-/** The KV bucket inventory writes device credentials to and the gateway reads them from. */
-export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
+export { DEVICE_CREDENTIALS_BUCKET, RETAINED_BUCKET } from '@flotilla/contracts';
 /** Which connection holds each device, across replicas. */
 export const PRESENCE_BUCKET = 'presence';
 /** Replica heartbeats; entries expire after the presence TTL. */
 export const REPLICAS_BUCKET = 'gateway-replicas';
 /** Persistent MQTT sessions, so any replica can resume them. */
 export const SESSIONS_BUCKET = 'mqtt-sessions';
-/** Retained messages (desired state) that services write and the gateway delivers. */
-export const RETAINED_BUCKET = 'retained';
 /** Credentials and topic rules of applications (MQTT clients that are not devices). */
 export const APPLICATION_CREDENTIALS_BUCKET = 'application-credentials';
 /** Retained messages applications publish, by tenant and topic. */

@@ -13,8 +13,8 @@ export const APP_SUBJECT_ROOT = 'mqtt.app';
 /** Device events appear to applications under `$flotilla/events/<context>/<aggregate id>/<EventType>`. */
 export const DEVICE_EVENTS_TOPIC_ROOT = '$flotilla/events';
 
-/** Contexts whose events applications may follow (commands are a work queue, not a history). */
-export const APPLICATION_EVENT_CONTEXTS: readonly Context[] = CONTEXT_NAMES.filter((context) => context !== 'commands');
+/** Contexts whose events applications may follow (commands are a work queue, not a history; identity holds secrets' digests). */
+export const APPLICATION_EVENT_CONTEXTS: readonly Context[] = CONTEXT_NAMES.filter((context) => context !== 'commands' && context !== 'identity');
 
 const PLAIN = /^[A-Za-z0-9-]$/;
 

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { Dialect } from '../devices/dialect.js';
 import { SubjectToken } from '../subject-token.js';
 
+/** The KV bucket inventory writes device credentials to and the gateway reads them from. */
+export const DEVICE_CREDENTIALS_BUCKET = 'device-credentials';
+
 /**
  * A stored secret: `sha256` for generated high-entropy secrets (passwords issued at enrollment, access
  * tokens), `scrypt` for secrets a person chose. Never the secret itself.
@@ -52,6 +55,8 @@ export const DeviceCredential = z.object({
   fleet: SubjectToken.nullable(),
   revoked: z.boolean(),
   issuedAt: z.coerce.date(),
+  /** Sequence of the IDENTITY event this record was projected from; a record is never replaced by an older one. */
+  sequence: z.number().int().positive().optional(),
 });
 /** One of {@link DeviceCredential}. */
 export type DeviceCredential = z.infer<typeof DeviceCredential>;

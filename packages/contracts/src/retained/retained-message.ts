@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The KV bucket of retained messages (desired state) that services write and the gateway delivers. */
+export const RETAINED_BUCKET = 'retained';
+
 /**
  * A retained message kept in the `retained` KV bucket (desired state the services write, e.g. a fleet's
  * policy group): delivered to every subscriber of its topic when it subscribes, and to connected
