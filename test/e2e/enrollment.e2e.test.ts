@@ -64,6 +64,25 @@ describe('operators', () => {
   });
 });
 
+describe('API documentation', () => {
+  it('serves the OpenAPI document of every service’s routes at /docs/openapi.json, without a key', async () => {
+    const { status, body: doc } = await call('GET', '/docs/openapi.json', undefined);
+    expect(status).toBe(200);
+    const enroll = doc.paths['/api/v1/enrollments'].post;
+    expect(enroll.security).toBeUndefined();
+    expect(Object.keys(enroll.responses)).toEqual(expect.arrayContaining(['201', '400', '403', '404', '409', '410', '422']));
+    const devices = doc.paths['/api/v1/devices'].get;
+    expect(devices.security).toEqual([{ apiKey: ['viewer'] }]);
+    const query = devices.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name);
+    expect(query).toEqual(expect.arrayContaining(['status', 'q', 'sort', 'order', 'limit', 'cursor']));
+    const invite = doc.paths['/api/v1/invitations'].post;
+    expect(invite.security).toEqual([{ apiKey: ['operator'] }]);
+    expect(invite.requestBody.content['application/json'].schema).toMatchObject({ required: ['email'], properties: { email: { type: 'string', format: 'email' } } });
+    expect(doc.paths['/api/v1/devices/{id}/positions'].get).toMatchObject({ security: [{ apiKey: ['viewer'] }], parameters: expect.arrayContaining([expect.objectContaining({ in: 'path', name: 'id' })]) });
+    expect((await fetch(`${t.platform.httpUrl}/docs`)).headers.get('content-type')).toMatch(/^text\/html/);
+  });
+});
+
 describe('enrollment', () => {
   let password = '';
 
@@ -93,6 +112,26 @@ describe('enrollment', () => {
     const invitations = (await call('GET', '/api/v1/invitations', admin)).body as { items: { id: string; status: string; deviceId: string | null }[] };
     await waitFor('invitation done', async () => ((await call('GET', `/api/v1/invitations/${invitation.id}`, admin)).body.status === 'done' ? true : undefined));
     expect(invitations.items.length).toBeGreaterThan(0);
+    // The enrollment inventory is parsed into the device's inventory.
+    const stored = await waitFor('inventory', async () => {
+      const response = await call('GET', '/api/v1/devices/R58M123ABC/inventory', admin);
+      return response.status === 200 ? response.body : undefined;
+    });
+    expect(stored).toMatchObject({ attributes: { bios: { ssn: 'R58M123ABC' } }, softwareCount: 20, parseError: null });
+    await endAll(client);
+  });
+
+  it('an inventory request reaches the agent; its answer is stored with what changed', async () => {
+    const { client, received } = await agent('R58M123ABC', password);
+    expect(await call('POST', '/api/v1/devices/R58M123ABC/inventory-requests', admin, {})).toMatchObject({ status: 202 });
+    const request = await waitFor('Command/Inventory', () => received.find((m) => m.topic === 'demo/agent/R58M123ABC/Command/Inventory'));
+    expect(JSON.parse(request.payload)).toEqual({ query: 'Inventory' });
+    await client.publishAsync('demo/agent/R58M123ABC/Status/Inventory', await fixture('phone-galaxy-s9-later.xml'), { qos: 1 });
+    const changes = await waitFor('inventory changes', async () => {
+      const body = (await call('GET', '/api/v1/devices/R58M123ABC/inventory/changes', admin)).body as { items: { section: string; change: string }[] };
+      return body.items.length > 0 ? body.items : undefined;
+    });
+    expect(changes.filter((c) => c.section === 'software').map((c) => c.change).sort()).toEqual(['added', 'changed', 'removed']);
     await endAll(client);
   });
 
@@ -181,6 +220,8 @@ describe('enrollment', () => {
     const command = await waitFor('Command/Unenroll', () => received.find((m) => m.topic === 'demo/agent/R58M123ABC/Command/Unenroll'));
     expect(JSON.parse(command.payload)).toEqual({ unenroll: 'Now' }); // flyve-mdm.md §A.1
     expect(await call('POST', '/api/v1/devices/R58M123ABC/unenroll', admin, {})).toMatchObject({ status: 409 });
+    // Forcing waits until the device has had UNENROLL_FORCE_AFTER_SECONDS (300 s by default) to confirm.
+    expect(await call('POST', '/api/v1/devices/R58M123ABC/unenroll', admin, { force: true })).toMatchObject({ status: 409, body: { message: expect.stringMatching(/may be forced out from/) } });
     await client.publishAsync('demo/agent/R58M123ABC/Status/Unenroll', JSON.stringify({ unenroll: 'unenrolled' }), { qos: 1 });
     expect(await disconnected).toBe(0x98);
     await endAll(client);
@@ -201,18 +242,22 @@ describe('enrollment', () => {
     await waitFor('enrolled again', async () => ((await call('GET', '/api/v1/devices/R58M123ABC', admin)).body.enrollmentStatus === 'enrolled' ? true : undefined));
   });
 
-  it('`flotilla replay` of the registry and identity projections rebuilds the same rows', async () => {
+  it('`flotilla replay` of the registry, identity and inventory projections rebuilds the same rows', async () => {
     const snapshot = async () => ({
       devices: (await call('GET', '/api/v1/devices?limit=500', admin)).body,
       invitations: (await call('GET', '/api/v1/invitations?limit=500', admin)).body,
       refusals: (await call('GET', '/api/v1/enrollment-refusals?limit=500', admin)).body,
       keys: (await call('GET', '/api/v1/api-keys', admin)).body,
+      inventory: (await call('GET', '/api/v1/devices/R58M123ABC/inventory', admin)).body,
+      changes: (await call('GET', '/api/v1/devices/R58M123ABC/inventory/changes', admin)).body,
     });
+    // Every agent of the tests above has disconnected: let the registry see it before comparing.
+    await waitFor('every device offline', async () => ((await call('GET', '/api/v1/devices?online=true', admin)).body.items.length === 0 ? true : undefined));
     const before = await snapshot();
-    for (const name of ['inventory-registry', 'inventory-identity']) {
+    for (const name of ['inventory-registry', 'inventory-identity', 'inventory-documents']) {
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'replay', name, '--timeout', '30'], { cwd: root, env: { ...process.env, ...t.env } });
       expect(stdout).toMatch(new RegExp(`replayed ${name}: read model rebuilt up to stream sequence [1-9]`));
     }
     expect(await snapshot()).toEqual(before);
-  });
+  }, 120_000);
 });

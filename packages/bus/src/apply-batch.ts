@@ -1,7 +1,7 @@
 import { advanceCheckpoint, lockCheckpoint, type CheckpointTables } from '@flotilla/db';
 import { sql, type Kysely } from 'kysely';
 import { decodeFor } from './decode.js';
-import type { Projection } from './projection.js';
+import type { ProjectedEvent, Projection } from './projection.js';
 
 /** A stored message as the projection sees it. */
 export interface StoredMessage {
@@ -48,6 +48,7 @@ export async function applyBatch<DB>(db: Kysely<DB & CheckpointTables>, projecti
       if (!held.rows[0]?.held) throw new RewindRequired(`${projection.name} lost its leader lock`);
     }
     let last = checkpoint.lastSeq;
+    const batch: ProjectedEvent[] = [];
     for (const message of messages) {
       if (message.seq <= last) {
         outcome.skipped.push(message.seq);
@@ -59,12 +60,16 @@ export async function applyBatch<DB>(db: Kysely<DB & CheckpointTables>, projecti
         outcome.deadLettered.push(message.seq);
       } else if (decoded.kind === 'ignored') {
         outcome.skipped.push(message.seq);
+      } else if (projection.applyMany) {
+        batch.push({ event: decoded.event, position: { seq: message.seq, subject: message.subject } });
+        outcome.applied.push(message.seq);
       } else {
         await projection.apply(trx, decoded.event, { seq: message.seq, subject: message.subject });
         outcome.applied.push(message.seq);
       }
       last = message.seq;
     }
+    if (batch.length > 0) await projection.applyMany!(trx, batch);
     if (last > checkpoint.lastSeq) await advanceCheckpoint(trx, projection.name, last);
   });
   return outcome;

@@ -16,7 +16,7 @@ export type { BusOptions } from './options.js';
 export { projector } from './projection.js';
 export { reactor } from './reactor.js';
 export type { Reactor, ReactorHandle } from './reactor.js';
-export type { EventPosition, Projection } from './projection.js';
+export type { EventPosition, ProjectedEvent, Projection } from './projection.js';
 export { defaultProjectionRunOptions } from './projection-runner.js';
 export type { ProjectionHandle, ProjectionRunOptions } from './projection-runner.js';
 export type { LastEvent } from './last-event.js';

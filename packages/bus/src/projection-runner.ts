@@ -187,6 +187,13 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
     }
   })();
 
+  // A filtered consumer's delivered position moves past later messages of other types, so "delivered
+  // beyond the checkpoint" means: a message of this projection's filter lies in between.
+  const matchingBetween = async (from: number, to: number): Promise<boolean> => {
+    const next = await connection.jsm.direct.getMessage(stream, { next_by_subj: names.subject(projection.filter), seq: from }).catch(() => null);
+    return next !== null && next.seq <= to;
+  };
+
   return {
     name: projection.name,
     isLeader: () => leader,
@@ -204,7 +211,7 @@ export function runProjection<DB>(deps: Deps, db: Kysely<DB & CheckpointTables>,
           info.config.description === generationTag(checkpoint.generation) &&
           info.num_pending === 0 &&
           info.num_ack_pending === 0 &&
-          info.delivered.stream_seq <= checkpoint.lastSeq
+          (info.delivered.stream_seq <= checkpoint.lastSeq || !(await matchingBetween(checkpoint.lastSeq + 1, info.delivered.stream_seq)))
         ) {
           return;
         }

@@ -20,6 +20,14 @@ export interface Projection<DB = unknown> {
   /** Logical filter subject of the consumer. */
   readonly filter: string;
   apply(trx: Transaction<DB & CheckpointTables>, event: EventOf<EventDefinition>, position: EventPosition): Promise<unknown>;
+  /** When present, a whole batch is handed over at once (in stream order), e.g. to write each row once. */
+  applyMany?(trx: Transaction<DB & CheckpointTables>, items: readonly ProjectedEvent[]): Promise<unknown>;
+}
+
+/** One event of a batch with its position. */
+export interface ProjectedEvent {
+  event: EventOf<EventDefinition>;
+  position: EventPosition;
 }
 
 /**
@@ -27,12 +35,16 @@ export interface Projection<DB = unknown> {
  * must only touch PostgreSQL; it must be idempotent per event and deterministic (no clock, no random),
  * so that a replay rebuilds the same rows.
  */
-export function projector<DB, const E extends readonly [EventDefinition, ...EventDefinition[]]>(definition: {
-  name: string;
-  events: E;
-  tables: readonly (keyof DB & string)[];
-  apply: (trx: Transaction<DB & CheckpointTables>, event: EventOf<E[number]>, position: EventPosition) => Promise<unknown>;
-}): Projection<DB> {
+export function projector<DB, const E extends readonly [EventDefinition, ...EventDefinition[]]>(
+  definition: {
+    name: string;
+    events: E;
+    tables: readonly (keyof DB & string)[];
+  } & (
+    | { apply: (trx: Transaction<DB & CheckpointTables>, event: EventOf<E[number]>, position: EventPosition) => Promise<unknown>; applyMany?: never }
+    | { applyMany: (trx: Transaction<DB & CheckpointTables>, items: readonly { event: EventOf<E[number]>; position: EventPosition }[]) => Promise<unknown>; apply?: never }
+  ),
+): Projection<DB> {
   const context = definition.events[0].context;
   const foreign = definition.events.find((event) => event.context !== context);
   if (foreign) throw new Error(`projection ${definition.name}: ${foreign.type} is in context ${foreign.context}, not ${context}`);
@@ -43,6 +55,11 @@ export function projector<DB, const E extends readonly [EventDefinition, ...Even
     events: definition.events,
     tables: definition.tables,
     filter,
-    apply: definition.apply as Projection<DB>['apply'],
+    ...(definition.applyMany
+      ? {
+          applyMany: definition.applyMany as Projection<DB>['applyMany'],
+          apply: ((trx, event, position) => definition.applyMany!(trx, [{ event, position }] as never)) as Projection<DB>['apply'],
+        }
+      : { apply: definition.apply as Projection<DB>['apply'] }),
   });
 }

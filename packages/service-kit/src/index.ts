@@ -13,3 +13,5 @@ export { runStandalone } from './standalone.js';
 export { startSchemaOnlyService } from './schema-only-service.js';
 export { authenticateOperator, kvOperatorKeys, openOperatorKeys, roleAllows } from './operator-auth.js';
 export type { OperatorKeyLookup, OperatorPrincipal } from './operator-auth.js';
+export { ErrorReply, errorReplies, RequestValidationError, validationMessage } from './http-schemas.js';
+export type { ZodTypeProvider } from 'fastify-type-provider-zod';

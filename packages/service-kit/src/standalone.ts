@@ -60,6 +60,7 @@ export async function runStandalone<S extends z.ZodType<BaseServiceConfig>>(
       routes: service.routes ? [service.routes] : [],
       publicRoutes: service.publicRoutes ? [service.publicRoutes] : [],
       checks: [service],
+      title: `Flotilla ${name}`,
     });
     const address = await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     logger.info({ http: address, endpoints: service.endpoints }, `${name} started`);

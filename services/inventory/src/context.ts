@@ -7,10 +7,11 @@ import type { ServiceContext } from '@flotilla/service-kit';
 import type { InventorySettings } from './config.js';
 import type { IdentityTables } from './identity/identity.table.js';
 import type { IdentityBuckets } from './identity/kv-records.js';
+import type { InventoryDocumentTables } from './inventory/inventory.table.js';
 import type { RegistryTables } from './registry/registry.table.js';
 
 /** The read-model tables of the inventory schema. */
-export type InventoryTables = IdentityTables & RegistryTables;
+export type InventoryTables = IdentityTables & RegistryTables & InventoryDocumentTables;
 /** Every table of the inventory schema. */
 export type InventoryDatabase = InventoryTables & CheckpointTables;
 

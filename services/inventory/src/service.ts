@@ -10,13 +10,15 @@ import { apiKeyRoutes } from './identity/api-keys.routes.js';
 import { bootstrapTenant } from './identity/bootstrap.js';
 import { identityProjector } from './identity/identity.projector.js';
 import { identityRecordsReactor } from './identity/kv-records.js';
+import { inventoryDocumentsProjector } from './inventory/inventory.projector.js';
+import { inventoryRoutes } from './inventory/inventory.routes.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
 import { registryProjector } from './registry/registry.projector.js';
 import { registryRoutes } from './registry/registry.routes.js';
 import { unenrollReactor } from './unenroll/unenroll.reactor.js';
 
 /** The projections of this service, by name (what `flotilla replay` accepts). */
-export const inventoryProjections = [identityProjector, registryProjector] as const;
+export const inventoryProjections = [identityProjector, registryProjector, inventoryDocumentsProjector] as const;
 
 /** A running inventory service; `bootstrapKey` is set when this start created the first tenant. */
 export type RunningInventory = RunningService & { bootstrap: { tenant: string; key: string } | undefined; context: InventoryContext };
@@ -51,12 +53,13 @@ export async function startInventory(
   const running = [
     context.bus.consume(db, identityProjector, options.projection),
     context.bus.consume(db, registryProjector, options.projection),
+    context.bus.consume(db, inventoryDocumentsProjector, options.projection),
     context.bus.react(identityRecordsReactor(ctx.buckets)),
     context.bus.react(unenrollReactor(ctx)),
   ];
   const bootstrap = await bootstrapTenant(ctx);
   if (bootstrap) ctx.logger.info({ tenant: bootstrap.tenant, keyId: bootstrap.keyId }, 'created the first tenant and its admin key');
-  const routes = [apiKeyRoutes(ctx), invitationRoutes(ctx), registryRoutes(ctx)];
+  const routes = [apiKeyRoutes(ctx), invitationRoutes(ctx), registryRoutes(ctx), inventoryRoutes(ctx)];
   return {
     name: 'inventory',
     context: ctx,

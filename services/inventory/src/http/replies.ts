@@ -1,3 +1,4 @@
+import { validationMessage } from '@flotilla/service-kit';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 
@@ -6,10 +7,14 @@ export function refuse(reply: FastifyReply, status: number, error: string, messa
   return reply.code(status).send({ error, message });
 }
 
-/** Parses `value` with `schema`, or answers 400 listing every problem and returns undefined. */
+/**
+ * Parses `value` with `schema`, or answers 400 listing every problem and returns undefined. Prefer declaring
+ * the schema on the route (`schema: { querystring, body }`): the server validates it the same way and the
+ * OpenAPI document at `/docs` shows it.
+ */
 export function parseOr400<S extends z.ZodType>(reply: FastifyReply, schema: S, value: unknown): z.output<S> | undefined {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
-  void refuse(reply, 400, 'bad_request', parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; '));
+  void refuse(reply, 400, 'bad_request', validationMessage(parsed.error.issues));
   return undefined;
 }

@@ -10,49 +10,42 @@ import {
   DeviceUnenrolled,
   DeviceUnenrollRequested,
 } from '@flotilla/contracts';
-import type { CheckpointTables } from '@flotilla/db';
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { InventoryTables } from '../context.js';
-import type { DevicesTable } from './registry.table.js';
+import { newDeviceRow, reduceDevice, type RegistryEvent } from './registry.reducer.js';
+import type { DeviceRow } from './registry.table.js';
 
-type Trx = Transaction<InventoryTables & CheckpointTables>;
-type Changes = Partial<Omit<DevicesTable, 'tenant' | 'device_id' | 'last_seq'>>;
+const key = (tenant: string, deviceId: string) => `${tenant}\u0000${deviceId}`;
+
+/** The columns of `devices`, in the order the upsert passes them. */
+const COLUMNS = [
+  'tenant',
+  'device_id',
+  'dialect',
+  'serial',
+  'name',
+  'type',
+  'agent_version',
+  'email',
+  'fleet',
+  'topic',
+  'invitation_id',
+  'enrollment_status',
+  'enrolled_at',
+  'unenroll_requested_at',
+  'unenrolled_at',
+  'online',
+  'presence_at',
+  'presence_seq',
+  'last_seen_at',
+  'last_seq',
+] as const satisfies readonly (keyof DeviceRow)[];
 
 /**
- * Upserts one device's row. Events of one device arrive in stream order, so `last_seq` makes a
- * redelivered event a no-op; `seen` moves `last_seen_at` forward only.
+ * The registry: who each device is, where it is in its enrollment, whether it is online and when it was
+ * last seen. A batch reads the rows of the devices it touches once, folds the events into them with
+ * {@link reduceDevice} and writes each row once.
  */
-async function upsert(trx: Trx, tenant: string, deviceId: string, seq: number, changes: Changes, seen: Date | null): Promise<void> {
-  const insert = { tenant, device_id: deviceId, enrollment_status: 'unregistered' as const, online: false, last_seq: seq, last_seen_at: seen, ...changes };
-  await trx
-    .insertInto('devices')
-    .values(insert)
-    .onConflict((oc) =>
-      oc
-        .columns(['tenant', 'device_id'])
-        .doUpdateSet({
-          ...changes,
-          last_seq: seq,
-          last_seen_at: seen === null ? sql`devices.last_seen_at` : sql`greatest(devices.last_seen_at, ${seen})`,
-        })
-        .where('devices.last_seq', '<', seq),
-    )
-    .execute();
-}
-
-/** Presence moves only forward in the gateway's own time, so a late disconnect never hides a newer connection. */
-async function presence(trx: Trx, tenant: string, deviceId: string, seq: number, online: boolean, at: Date, dialect: string): Promise<void> {
-  await upsert(trx, tenant, deviceId, seq, {}, at);
-  await trx
-    .updateTable('devices')
-    .set({ online, presence_at: at, presence_seq: seq, dialect: sql`coalesce(devices.dialect, ${dialect})` })
-    .where('tenant', '=', tenant)
-    .where('device_id', '=', deviceId)
-    .where((eb) => eb.or([eb('presence_at', 'is', null), eb('presence_at', '<', at), eb.and([eb('presence_at', '=', at), eb('presence_seq', '<', seq)])]))
-    .execute();
-}
-
-/** The registry: who each device is, where it is in its enrollment, whether it is online and when it was last seen. */
 export const registryProjector = projector<InventoryTables, [
   typeof DeviceEnrolled,
   typeof DeviceUnenrollRequested,
@@ -67,44 +60,39 @@ export const registryProjector = projector<InventoryTables, [
   name: 'inventory-registry',
   events: [DeviceEnrolled, DeviceUnenrollRequested, DeviceUnenrolled, DeviceConnected, DeviceDisconnected, DevicePinged, DeviceOnlineReported, DeviceInventoryReported, DeviceTaskStatusReported],
   tables: ['devices'],
-  async apply(trx, event, { seq }) {
-    const { tenant } = event;
-    switch (event.type) {
-      case 'DeviceEnrolled': {
-        const d = event.data;
-        return upsert(
-          trx,
-          tenant,
-          d.deviceId,
-          seq,
-          {
-            dialect: d.dialect,
-            serial: d.serial,
-            name: d.name,
-            type: d.type,
-            agent_version: d.agentVersion,
-            email: d.email,
-            fleet: d.fleet,
-            topic: d.topic,
-            invitation_id: d.invitationId,
-            enrollment_status: 'enrolled',
-            enrolled_at: event.occurredAt,
-            unenroll_requested_at: null,
-            unenrolled_at: null,
-          },
-          null,
-        );
+  async applyMany(trx, items) {
+    const wanted = new Map<string, { tenant: string; deviceId: string }>();
+    for (const { event } of items) wanted.set(key(event.tenant, event.data.deviceId), { tenant: event.tenant, deviceId: event.data.deviceId });
+    const pairs = [...wanted.values()];
+    // Two array parameters, whatever the batch size: cheap to plan, one index probe per device.
+    const { rows: existing } = await sql<DeviceRow>`SELECT d.* FROM devices d JOIN unnest(${pairs.map((p) => p.tenant)}::text[], ${pairs.map((p) => p.deviceId)}::text[]) AS k(tenant, device_id) ON d.tenant = k.tenant AND d.device_id = k.device_id`.execute(trx);
+    const rows = new Map<string, DeviceRow>(existing.map((row) => [key(row.tenant, row.device_id), { ...row, last_seq: Number(row.last_seq), presence_seq: row.presence_seq === null ? null : Number(row.presence_seq) }]));
+    const changed = new Set<string>();
+    for (const { event, position } of items) {
+      const k = key(event.tenant, event.data.deviceId);
+      const before = rows.get(k) ?? newDeviceRow(event.tenant, event.data.deviceId);
+      const after = reduceDevice(before, event as RegistryEvent, position.seq);
+      if (after !== before) {
+        rows.set(k, after);
+        changed.add(k);
       }
-      case 'DeviceUnenrollRequested':
-        return upsert(trx, tenant, event.data.deviceId, seq, { enrollment_status: 'unenrolling', unenroll_requested_at: event.occurredAt }, null);
-      case 'DeviceUnenrolled':
-        return upsert(trx, tenant, event.data.deviceId, seq, { enrollment_status: 'unenrolled', unenrolled_at: event.occurredAt }, null);
-      case 'DeviceConnected':
-        return presence(trx, tenant, event.data.deviceId, seq, true, event.data.connectedAt, event.data.dialect);
-      case 'DeviceDisconnected':
-        return presence(trx, tenant, event.data.deviceId, seq, false, event.data.disconnectedAt, event.data.dialect);
-      default:
-        return upsert(trx, tenant, event.data.deviceId, seq, {}, event.data.receivedAt);
     }
+    if (changed.size === 0) return;
+    const values = [...changed].map((k) => rows.get(k)!);
+    // One array per column (unnest) rather than a VALUES list: the statement stays the same size and
+    // cheap to plan whatever the batch size.
+    const column = <T>(pick: (row: DeviceRow) => T) => values.map(pick);
+    await sql`
+      INSERT INTO devices (${sql.join(COLUMNS.map((c) => sql.ref(c)))})
+      SELECT * FROM unnest(
+        ${column((r) => r.tenant)}::text[], ${column((r) => r.device_id)}::text[], ${column((r) => r.dialect)}::text[], ${column((r) => r.serial)}::text[],
+        ${column((r) => r.name)}::text[], ${column((r) => r.type)}::text[], ${column((r) => r.agent_version)}::text[], ${column((r) => r.email)}::text[],
+        ${column((r) => r.fleet)}::text[], ${column((r) => r.topic)}::text[], ${column((r) => r.invitation_id)}::text[], ${column((r) => r.enrollment_status)}::text[],
+        ${column((r) => r.enrolled_at)}::timestamptz[], ${column((r) => r.unenroll_requested_at)}::timestamptz[], ${column((r) => r.unenrolled_at)}::timestamptz[],
+        ${column((r) => r.online)}::boolean[], ${column((r) => r.presence_at)}::timestamptz[], ${column((r) => r.presence_seq)}::bigint[],
+        ${column((r) => r.last_seen_at)}::timestamptz[], ${column((r) => r.last_seq)}::bigint[]
+      )
+      ON CONFLICT (tenant, device_id) DO UPDATE SET ${sql.join(COLUMNS.slice(2).map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`))}
+    `.execute(trx);
   },
 });

@@ -96,7 +96,13 @@ export function readInventory(payload: Buffer): Reading<InventoryReading> {
   const unescaped = document.replace(CDATA_ESCAPED, (_, text: string) => text);
   const valid = XMLValidator.validate(unescaped);
   if (valid !== true) return invalid(`inventory is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  const parsed = inventoryParser.parse(unescaped) as { REQUEST?: { DEVICEID?: unknown; QUERY?: unknown } };
+  let parsed: { REQUEST?: { DEVICEID?: unknown; QUERY?: unknown } };
+  try {
+    parsed = inventoryParser.parse(unescaped) as typeof parsed;
+  } catch (error) {
+    // The parser refuses some well-formed documents, e.g. a `<__proto__>` element.
+    return invalid(`inventory cannot be read: ${(error as Error).message}`);
+  }
   if (!parsed.REQUEST || typeof parsed.REQUEST !== 'object') return invalid('inventory has no REQUEST root');
   const query = typeof parsed.REQUEST.QUERY === 'string' ? parsed.REQUEST.QUERY.trim() : '';
   if (query !== '' && query !== 'INVENTORY') return invalid(`inventory QUERY is ${JSON.stringify(query)}, expected INVENTORY`);

@@ -53,6 +53,8 @@ describe('Flyve status payloads (flyve-mdm.md §A, §B.8)', () => {
     const plain = '<?xml version="1.0"?><REQUEST><QUERY>INVENTORY</QUERY><DEVICEID>phone-2020</DEVICEID><CONTENT/></REQUEST>';
     expect(readInventory(b(plain))).toMatchObject({ kind: 'ok', value: { inventoryDeviceId: 'phone-2020' } });
     for (const bad of ['<REQUEST><QUERY>INVENTORY</QUERY>', '{"inventory":1}', '<OTHER/>', '<REQUEST><QUERY>PROLOG</QUERY></REQUEST>']) expect(readInventory(b(bad)).kind).toBe('invalid');
+    // Well-formed, but the XML parser refuses it: an answer, not an exception.
+    expect(readInventory(b('<REQUEST><QUERY>INVENTORY</QUERY><DEVICEID>d</DEVICEID><CONTENT><__proto__>x</__proto__></CONTENT></REQUEST>'))).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/cannot be read/) });
   });
 
   it('Unenroll and the legacy Install ack', () => {
