@@ -56,7 +56,7 @@ describe('operators', () => {
     expect(await call('POST', '/api/v1/invitations', operator.key, { email: 'a@example.com' })).toMatchObject({ status: 201 });
     expect(await call('POST', '/api/v1/api-keys', operator.key, { name: 'x', role: 'admin' })).toMatchObject({ status: 403 });
     const listed = (await call('GET', '/api/v1/api-keys', admin)).body as { items: { id: string; name: string }[] };
-    expect(listed.items.map((k) => k.name)).toEqual(['bootstrap admin', 'wallboard', 'helpdesk']);
+    expect(listed.items.map((k) => k.name)).toEqual(['demo admin', 'wallboard', 'helpdesk']);
     expect(JSON.stringify(listed)).not.toContain(viewer.key);
     expect(await call('DELETE', `/api/v1/api-keys/${viewer.id}`, admin)).toMatchObject({ status: 204 });
     expect(await call('GET', '/api/v1/devices', viewer.key)).toMatchObject({ status: 401 });
@@ -81,6 +81,18 @@ describe('API documentation', () => {
     expect(doc.paths['/api/v1/devices/{id}/positions'].get).toMatchObject({ security: [{ apiKey: ['viewer'] }], parameters: expect.arrayContaining([expect.objectContaining({ in: 'path', name: 'id' })]) });
     expect((await fetch(`${t.platform.httpUrl}/docs`)).headers.get('content-type')).toMatch(/^text\/html/);
   });
+});
+
+describe('tenants', () => {
+  it('`flotilla tenant add` creates a tenant with an admin key that sees only that tenant; an id is taken once', async () => {
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'tenant', 'add', ...args], { cwd: root, env: { ...process.env, ...t.env } });
+    const { stdout } = await cli('--id', 'initech', '--name', 'Initech');
+    const key = /^(flt_\S+)$/m.exec(stdout)![1]!;
+    expect(await call('GET', '/api/v1/tenant', key)).toMatchObject({ status: 200, body: { id: 'initech', name: 'Initech', role: 'admin' } });
+    expect((await call('GET', '/api/v1/devices', key)).body).toEqual({ items: [], nextCursor: null });
+    await expect(cli('--id', 'initech')).rejects.toMatchObject({ stderr: expect.stringMatching(/tenant initech exists/) });
+    await expect(cli('--id', 'Not.Valid')).rejects.toMatchObject({ stderr: expect.stringMatching(/tenant id/) });
+  }, 60_000);
 });
 
 describe('enrollment', () => {

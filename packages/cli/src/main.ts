@@ -1,3 +1,5 @@
+import { connectBus } from '@flotilla/bus';
+import { createTenantWith } from '@flotilla/inventory';
 import { ConfigError, createLogger, onShutdownSignal, parseConfig } from '@flotilla/service-kit';
 import { Command } from 'commander';
 import { platformConfig } from './platform-config.js';
@@ -61,6 +63,31 @@ program
   .description('list the projections that replay accepts')
   .action(() => {
     for (const [name, { projection, schema }] of registeredProjections()) process.stdout.write(`${name}\tstream context ${projection.context}\tschema ${schema}\n`);
+  });
+
+program
+  .command('tenant')
+  .description('manage tenants')
+  .command('add')
+  .description('create a tenant and print its first admin API key, once')
+  .requiredOption('--id <tenant>', 'tenant id (the Flyve entity in device topics): lower-case letters, digits, - and _')
+  .option('--name <name>', 'display name (the id by default)')
+  .action(async (options: { id: string; name?: string }) => {
+    try {
+      if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(options.id)) throw new Error('a tenant id is 1-63 lower-case letters, digits, - and _');
+      const { natsUrl, namespace } = target();
+      const bus = await connectBus({ servers: natsUrl.split(','), name: 'flotilla-cli', namespace, connectTimeoutMs: 3_000 });
+      try {
+        await bus.ensureStreams(['identity']);
+        const created = await createTenantWith(bus, options.id, options.name ?? options.id);
+        process.stdout.write(`tenant ${created.tenant} created; its admin API key (shown once, keep it):\n${created.key}\n`);
+      } finally {
+        await bus.drain();
+      }
+      process.exit(0);
+    } catch (error) {
+      fail(error);
+    }
   });
 
 const device = program.command('device').description('issue or revoke device credentials (until enrollment issues them)');
