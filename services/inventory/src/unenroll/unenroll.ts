@@ -59,7 +59,8 @@ export async function requestUnenroll(ctx: InventoryContext, tenant: string, dev
     if (ctx.settings.UNENROLL_FORCE_AFTER_SECONDS > 0) return { kind: 'too-early', forceAfter };
   }
   const commandId = randomUUID();
-  await ctx.bus.publish(DeviceUnenrollRequested, { tenant, subjectId: deviceId, data: { deviceId, commandId } }, { expectedLastSubjectSequence: state.requestedSeq });
+  // The request's time is what the force timeout counts from, on the service's clock.
+  await ctx.bus.publish(DeviceUnenrollRequested, { tenant, subjectId: deviceId, data: { deviceId, commandId }, occurredAt: ctx.now() }, { expectedLastSubjectSequence: state.requestedSeq });
   await ctx.bus.publish(DeviceCommandIssued, { tenant, subjectId: deviceId, data: { commandId, deviceId, command: { type: 'unenroll' }, expiresAt: null }, id: commandId });
   if (force) {
     await ctx.bus.publish(DeviceUnenrolled, { tenant, subjectId: deviceId, data: { deviceId, forced: true } }, { expectedLastSubjectSequence: state.unenrolledSeq });
