@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventorySettings } from '../config.js';
 import { enroll } from '../enrollment/enroll.js';
 import { EnrollmentRequest } from '../enrollment/enrollment-request.js';
-import { createTenant } from '../identity/bootstrap.js';
 import { createInvitation } from '../invitations/invitations.js';
 import { startInventory, type RunningInventory } from '../service.js';
 import { requestUnenroll } from './unenroll.js';
