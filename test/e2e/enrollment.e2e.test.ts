@@ -273,3 +273,20 @@ describe('enrollment', () => {
     expect(await snapshot()).toEqual(before);
   }, 120_000);
 });
+
+describe('simulated agents', () => {
+  it('`flotilla simulate --enroll-api` enrolls each agent through an invitation, then runs it with the credentials it was issued', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'packages/cli/src/main.ts', 'simulate', '--port', String(t.platform.mqttPort), '--enroll-api', `${t.platform.httpUrl}/api/v1`, '--api-key', admin, '--count', '4', '--serial-prefix', 'ENR-', '--duration-s', '1', '--position-interval-ms', '300'],
+      { cwd: root, env: { ...process.env, ...t.env } },
+    );
+    expect(stdout).toMatch(/^4 of 4 spec agents connected/m);
+    const enrolled = (await call('GET', '/api/v1/devices?q=ENR-&status=enrolled', admin)).body as { items: { serial: string; email: string }[] };
+    expect(enrolled.items.map((d) => d.serial)).toEqual(['ENR-1', 'ENR-2', 'ENR-3', 'ENR-4']);
+    expect(enrolled.items.every((d) => d.email === 'simulated@example.com')).toBe(true);
+    // Their inventories were parsed, and they reported positions.
+    expect((await call('GET', '/api/v1/devices/ENR-3/inventory', admin)).body).toMatchObject({ attributes: { bios: { ssn: 'ENR-3' } } });
+    await waitFor('a position', async () => (await call('GET', '/api/v1/devices/ENR-2/positions', admin)).status === 200);
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { agentReports, simulate, type AgentFormat, type AgentIdentity } from '@flotilla/simulator';
+import { agentReports, enrollAgents, simulate, type AgentFormat, type AgentIdentity } from '@flotilla/simulator';
 import { z } from 'zod';
 
 /** Options of `flotilla simulate`, as commander parses them. */
@@ -17,6 +17,9 @@ export interface SimulateCommandOptions {
   connectConcurrency: string;
   seed: string;
   report?: string;
+  enrollApi?: string;
+  apiKey?: string;
+  email: string;
 }
 
 const Credentials = z.array(z.object({ serial: z.string().min(1), password: z.string().min(1), tenant: z.string().min(1).optional() }));
@@ -32,8 +35,15 @@ async function agentsOf(options: SimulateCommandOptions): Promise<AgentIdentity[
     const entries = Credentials.parse(JSON.parse(await readFile(options.credentials, 'utf8')));
     return entries.map((entry) => ({ tenant: entry.tenant ?? options.tenant, serial: entry.serial, password: entry.password }));
   }
-  if (!options.password) throw new Error('give --credentials <file> or --password (a password every simulated serial shares, e.g. the development one)');
   const count = whole('count', options.count, 1);
+  if (options.enrollApi) {
+    if (!options.apiKey) throw new Error('--enroll-api needs --api-key (an operator key that may invite)');
+    const serials = Array.from({ length: count }, (_, i) => `${options.serialPrefix}${i + 1}`);
+    const { enrolled, failed } = await enrollAgents({ apiUrl: options.enrollApi.replace(/\/$/, ''), apiKey: options.apiKey, serials, email: options.email, concurrency: whole('connect-concurrency', options.connectConcurrency, 1) });
+    if (failed.length > 0) throw new Error(`${failed.length} of ${count} agents could not enroll, e.g. ${failed[0]!.serial}: ${failed[0]!.reason}`);
+    return enrolled;
+  }
+  if (!options.password) throw new Error('give --enroll-api with --api-key, --credentials <file> or --password (a password every simulated serial shares, e.g. the development one)');
   return Array.from({ length: count }, (_, i) => ({ tenant: options.tenant, serial: `${options.serialPrefix}${i + 1}`, password: options.password! }));
 }
 
