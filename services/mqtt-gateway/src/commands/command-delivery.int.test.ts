@@ -44,6 +44,26 @@ describe('commands to devices', () => {
     await endAll(device);
   });
 
+  it('does not send again a command its persistent session completed, when the queue hands it over again (a crash lost the ack)', async () => {
+    const options = { username: 'cmd-done', password: PASSWORD, clientId: 'cmd-done', clean: false, protocolVersion: 5 as const, properties: { sessionExpiryInterval: 600 } };
+    let device = await connectMqtt(g.port, options);
+    let messages = received(device);
+    await device.subscribeAsync('acme/agent/cmd-done/Command/#', { qos: 2 });
+    await issue('cmd-done', { type: 'wipe' }, 'c-wipe-done');
+    await waitFor('the wipe completed', async () => (await last(DeviceCommandDelivered, 'cmd-done'))?.data.commandId === 'c-wipe-done');
+    expect(messages).toHaveLength(1);
+    await endAll(device);
+    // The same command id again, as a redelivery after a lost ack would bring it: it is not sent.
+    await issue('cmd-done', { type: 'wipe' }, 'c-wipe-done');
+    await issue('cmd-done', { type: 'ping' }, 'c-ping-after');
+    device = await connectMqtt(g.port, options);
+    messages = received(device);
+    await waitFor('the ping', () => messages.some((m) => m.topic.endsWith('/Command/Ping')));
+    await waitFor('queue empty', async () => (await queued()) === 0);
+    expect(messages.map((m) => m.topic)).toEqual(['acme/agent/cmd-done/Command/Ping']);
+    await endAll(device);
+  });
+
   it('renders each command on its Flyve topic, in order, at the QoS of the subscription at most', async () => {
     const commands: DeviceCommand[] = [{ type: 'subscribe', topics: ['acme/fleet/7/#'] }, { type: 'lock' }, { type: 'unlock' }, { type: 'ping' }, { type: 'wipe' }, { type: 'subscribe', topics: [null] }];
     for (const [i, command] of commands.entries()) await issue('cmd-2', command, `c2-${i}`);

@@ -5,7 +5,7 @@ import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@na
 import type { Logger } from 'pino';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { grantedQos } from '../mqtt/topic-rules.js';
-import { saveSession } from '../sessions/session-lifecycle.js';
+import { COMPLETED_COMMANDS_KEPT, persistSession, saveSession } from '../sessions/session-lifecycle.js';
 
 /** A command sent to the device and not yet acknowledged by it. */
 export interface InFlightCommand {
@@ -119,6 +119,10 @@ export class CommandDelivery {
     // Only what the client subscribed to, at most at the QoS it was granted [MQTT-3.8.4-6].
     const granted = grantedQos(this.connection.subscriptions, rendered.topic);
     if (granted < 0) return message.nak(this.settings.retryUnsubscribedMs);
+    if (this.connection.session?.completed.includes(event.data.commandId)) {
+      // Completed by the client before a crash lost the queue's ack: it is not sent again.
+      return message.ack();
+    }
     const resumed = this.connection.outbound.find((flight) => flight.kind === 'resumed' && flight.commandId === event.data.commandId);
     if (resumed) {
       // The session was resumed mid-flow: continue it under its packet id instead of starting over.
@@ -129,8 +133,12 @@ export class CommandDelivery {
     }
     const qos = Math.min(rendered.qos, granted) as 0 | 1 | 2;
     const messageId = qos === 0 ? undefined : this.connection.outbound.open(qos, { kind: 'command', message, event });
-    if (messageId !== undefined) saveSession(this.connection);
     if (qos > 0 && messageId === undefined) return message.nak(this.settings.retryUnsubscribedMs);
+    if (qos === 2) {
+      // Exactly once across a crash: the open flow is stored before the PUBLISH leaves.
+      await persistSession(this.connection);
+      if (this.connection.state !== 'connected') return;
+    } else if (messageId !== undefined) saveSession(this.connection);
     this.connection.send({ cmd: 'publish', topic: rendered.topic, payload: rendered.payload, qos, retain: false, dup: false, ...(messageId === undefined ? {} : { messageId }) });
     this.connection.deps.metrics.messagesOut.inc({ qos: String(qos) });
     await this.bus.publish(DeviceCommandPushed, {
@@ -147,6 +155,13 @@ export class CommandDelivery {
   /** The device completed the flow of `flight` (PUBACK or PUBCOMP): remove the command from the queue. */
   async delivered(flight: InFlightCommand): Promise<void> {
     const identity = this.connection.identity!;
+    const session = this.connection.session;
+    if (session && session.expirySeconds > 0) {
+      // Remembered (and stored) before the queue forgets the command, so a crash in between cannot deliver it twice.
+      session.completed.push(flight.event.data.commandId);
+      if (session.completed.length > COMPLETED_COMMANDS_KEPT) session.completed.splice(0, session.completed.length - COMPLETED_COMMANDS_KEPT);
+      await persistSession(this.connection);
+    }
     await flight.message.ackAck();
     this.connection.deps.metrics.deliverySeconds.observe((Date.now() - flight.event.occurredAt.getTime()) / 1000);
     await this.bus.publish(DeviceCommandDelivered, {

@@ -15,7 +15,12 @@ export interface SessionState {
   saved: boolean;
   /** Set when the connection ended. */
   disconnectedAt: Date | null;
+  /** Commands the client completed lately, newest last: one handed over again after a crash is not sent twice. */
+  completed: string[];
 }
+
+/** How many completed command ids a session remembers. */
+export const COMPLETED_COMMANDS_KEPT = 64;
 
 /** Longest a CONNECT waits for the previous connection of its session to write its last state. */
 export const SESSION_SETTLE_MS = 1_000;
@@ -44,7 +49,7 @@ export async function openSession(connection: MqttConnection, packet: IConnectPa
   // A clean start removes any stored session before the CONNACK: a later CONNECT of the client, on any
   // replica, must not find it (a read when there is none, which is the usual case).
   if (cleanStart) await store.discardIfPresent(connection.clientId).catch((error: unknown) => connection.logger.warn({ err: error }, 'could not discard the stored session'));
-  connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null };
+  connection.session = { store, expirySeconds, writes: Promise.resolve(), queued: false, saved: stored !== undefined, disconnectedAt: null, completed: [...(stored?.completedCommands ?? [])] };
   if (stored) restore(connection, stored);
   if (expirySeconds > 0) saveSession(connection);
   return { present: stored !== undefined, ...(v5 && expirySeconds < requested ? { grantedExpirySeconds: expirySeconds } : {}) };
@@ -85,6 +90,7 @@ function record(connection: MqttConnection): StoredSession {
       return [];
     }),
     cursors: connection.feed ? Object.fromEntries(connection.feed.cursors) : {},
+    completedCommands: session.completed,
     expirySeconds: session.expirySeconds,
     disconnectedAt: session.disconnectedAt,
   };
@@ -106,6 +112,16 @@ export function saveSession(connection: MqttConnection): void {
       return session.store.save(record(connection));
     })
     .catch((error: unknown) => connection.logger.warn({ err: error }, 'could not save the session'));
+}
+
+/**
+ * Saves the session and resolves once the write holding its current state is done (or has failed and
+ * been logged). A QoS 2 command waits for this before it is sent, so a replica killed right after the
+ * PUBLISH leaves a session that resumes the flow under the same packet id, never a second delivery.
+ */
+export async function persistSession(connection: MqttConnection): Promise<void> {
+  saveSession(connection);
+  await connection.session?.writes;
 }
 
 /** The connection ended: a lasting session is kept with its disconnect time, a clean one discarded. */

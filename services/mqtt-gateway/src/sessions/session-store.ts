@@ -28,6 +28,8 @@ export const StoredSession = z.object({
       }),
     )
     .default([]),
+  /** Commands the client completed lately (their ids), so one handed over again after a crash is not sent twice. */
+  completedCommands: z.array(z.string()).max(1_000).default([]),
   /** Applications: the last sequence handled of each stream they read. */
   cursors: z.record(z.string(), z.number().int().min(0)).default({}),
   /** Seconds the session outlives its connection. */

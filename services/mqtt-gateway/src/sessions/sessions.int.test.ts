@@ -78,7 +78,7 @@ describe('persistent sessions', () => {
 
   it('waits for the last write of a session still marked connected, so an immediate reconnect resumes its final state', async () => {
     const store = new SessionStore((await a.bus.ensureBuckets([{ name: SESSIONS_BUCKET }])).get(SESSIONS_BUCKET)!);
-    const base = { version: 1 as const, clientId: 'settle-1', tenant: 'acme', deviceId: 'settle-1', kind: 'device' as const, outbound: [], cursors: {}, expirySeconds: 60 };
+    const base = { version: 1 as const, clientId: 'settle-1', tenant: 'acme', deviceId: 'settle-1', kind: 'device' as const, outbound: [], cursors: {}, completedCommands: [], expirySeconds: 60 };
     await store.save({ ...base, subscriptions: [{ filter: 'acme/agent/settle-1/Command/#', qos: 1 }], disconnectedAt: null });
     // The previous connection writes its final state 150 ms after the new CONNECT read the session.
     setTimeout(() => void store.save({ ...base, subscriptions: [{ filter: 'acme/agent/settle-1/Policy/#', qos: 1 }], disconnectedAt: new Date() }), 150);
