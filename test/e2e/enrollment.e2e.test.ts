@@ -83,6 +83,15 @@ describe('API documentation', () => {
   });
 });
 
+describe('policy catalog', () => {
+  it('serves every policy a client can build a form from (policy-service)', async () => {
+    const catalog = (await call('GET', '/api/v1/policies/catalog', admin)).body as { items: { symbol: string; default: unknown; valueSchema: object }[] };
+    expect(catalog.items).toHaveLength(42);
+    expect(catalog.items.find((p) => p.symbol === 'maximumTimeToLock')).toMatchObject({ default: 60000, valueSchema: { type: 'integer' } });
+    expect(await call('GET', '/api/v1/policies/catalog/MaximumTimeToLock', admin)).toMatchObject({ status: 404, body: { message: expect.stringMatching(/maximumTimeToLock/) } });
+  });
+});
+
 describe('tenants', () => {
   it('`flotilla tenant add` creates a tenant with an admin key that sees only that tenant; an id is taken once', async () => {
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'tenant', 'add', ...args], { cwd: root, env: { ...process.env, ...t.env } });
