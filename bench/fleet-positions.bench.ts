@@ -11,11 +11,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { createDb } from '@flotilla/db';
 import type { Kysely } from 'kysely';
 import { Fleet, type FleetConnectFigures, type FleetRunFigures } from './load/fleet.js';
 import { summarise } from './load/percentiles.js';
+import { benchUsage, parseBenchOptions } from './options.js';
 import { PositionHistorySampler, type SampledRow } from './load/position-history-sampler.js';
 import { sleep, type LatencySummary } from './load/stats.js';
 import { startGateway, type GatewayUnderTest } from './servers/gateway.js';
@@ -58,27 +59,8 @@ const DEFAULTS: FleetBenchOptions = {
   out: 'results/fleet-positions.json',
 };
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const envName = (name: string) => `BENCH_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
-function parseOptions(argv: string[] = process.argv.slice(2)): FleetBenchOptions {
-  const names = Object.keys(DEFAULTS) as (keyof FleetBenchOptions)[];
-  const { values } = parseArgs({ args: argv.filter((arg) => arg !== '--'), options: Object.fromEntries(names.map((name) => [kebab(name), { type: 'string' as const }])), strict: true });
-  const options: Record<string, unknown> = {};
-  for (const name of names) {
-    const raw = (values as Record<string, string | undefined>)[kebab(name)] ?? process.env[envName(name)];
-    const fallback = DEFAULTS[name];
-    if (raw === undefined) options[name] = fallback;
-    else if (typeof fallback === 'number') {
-      const value = Number(raw);
-      if (!Number.isFinite(value) || value <= 0) throw new Error(`--${kebab(name)} (${envName(name)}) must be a positive number, got ${JSON.stringify(raw)}`);
-      options[name] = value;
-    } else options[name] = raw;
-  }
-  return options as unknown as FleetBenchOptions;
-}
-
-const usage = () => ['Options (CLI --name value, or environment BENCH_NAME):', ...Object.entries(DEFAULTS).map(([name, value]) => `  --${kebab(name).padEnd(22)} ${envName(name).padEnd(28)} default ${JSON.stringify(value)}`)].join('\n');
+const parseOptions = (): FleetBenchOptions => parseBenchOptions(DEFAULTS, process.argv.slice(2), process.env, 'positive');
+const usage = () => benchUsage(DEFAULTS);
 
 const SERIAL_PREFIX = 'flyve-';
 const log = (text: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);

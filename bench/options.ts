@@ -57,23 +57,36 @@ const DEFAULTS: BenchOptions = {
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const envName = (name: string) => `BENCH_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-/** Options from `argv` (`--connections 5000`), then `BENCH_*` variables, then the defaults. */
-export function parseOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const names = Object.keys(DEFAULTS) as (keyof BenchOptions)[];
+/**
+ * Options of any benchmark from `argv` (`--connect-concurrency 50`), then `BENCH_*` variables, then
+ * `defaults`, whose value types decide how each is read (numbers at least `minimum`, lists comma-separated).
+ */
+export function parseBenchOptions<T extends object>(defaults: T, argv: string[], env: NodeJS.ProcessEnv, minimum: 'non-negative' | 'positive' = 'non-negative'): T {
+  const names = Object.keys(defaults) as (keyof T & string)[];
   const { values } = parseArgs({ args: argv.filter((arg) => arg !== '--'), options: Object.fromEntries(names.map((name) => [kebab(name), { type: 'string' as const }])), strict: true });
   const options: Record<string, unknown> = {};
   for (const name of names) {
     const raw = (values as Record<string, string | undefined>)[kebab(name)] ?? env[envName(name)];
-    const fallback = DEFAULTS[name];
+    const fallback = defaults[name];
     if (raw === undefined) options[name] = fallback;
     else if (Array.isArray(fallback)) options[name] = raw.split(',').map((item) => item.trim()).filter(Boolean);
     else if (typeof fallback === 'number') {
       const value = Number(raw);
-      if (!Number.isFinite(value) || value < 0) throw new Error(`--${kebab(name)} (${envName(name)}) must be a non-negative number, got ${JSON.stringify(raw)}`);
+      if (!Number.isFinite(value) || value < 0 || (minimum === 'positive' && value === 0)) throw new Error(`--${kebab(name)} (${envName(name)}) must be a ${minimum} number, got ${JSON.stringify(raw)}`);
       options[name] = value;
     } else options[name] = raw;
   }
-  const parsed = options as unknown as BenchOptions;
+  return options as T;
+}
+
+/** Help text listing every option of `defaults` and its default. */
+export function benchUsage(defaults: object): string {
+  return ['Options (CLI --name value, or environment BENCH_NAME):', ...Object.entries(defaults).map(([name, value]) => `  --${kebab(name).padEnd(24)} ${envName(name).padEnd(30)} default ${Array.isArray(value) ? value.join(',') : JSON.stringify(value)}`)].join('\n');
+}
+
+/** Options from `argv` (`--connections 5000`), then `BENCH_*` variables, then the defaults. */
+export function parseOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const parsed = parseBenchOptions(DEFAULTS, argv, env);
   const unknown = parsed.servers.filter((server) => !DEFAULTS.servers.includes(server));
   if (unknown.length > 0) throw new Error(`unknown server(s) ${unknown.join(', ')}: choose from ${DEFAULTS.servers.join(', ')}`);
   return parsed;
@@ -81,5 +94,5 @@ export function parseOptions(argv: string[] = process.argv.slice(2), env: NodeJS
 
 /** Help text listing every option and its default. */
 export function usage(): string {
-  return ['Options (CLI --name value, or environment BENCH_NAME):', ...Object.entries(DEFAULTS).map(([name, value]) => `  --${kebab(name).padEnd(24)} ${envName(name).padEnd(30)} default ${Array.isArray(value) ? value.join(',') : JSON.stringify(value)}`)].join('\n');
+  return benchUsage(DEFAULTS);
 }

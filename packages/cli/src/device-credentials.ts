@@ -1,4 +1,4 @@
-import { connectBus } from '@flotilla/bus';
+import { connectBus, type Bus } from '@flotilla/bus';
 import type { KV } from '@nats-io/kv';
 import { ApplicationCredential, DeviceCredential, SubjectToken, type TopicRules } from '@flotilla/contracts';
 import { credentialKey, generateSecret, hashGeneratedSecret } from '@flotilla/credentials';
@@ -67,11 +67,16 @@ export async function revokeApplication(target: CredentialTarget, applicationId:
   );
 }
 
-async function withBucket<T>(target: CredentialTarget, fn: (kv: KV) => Promise<T>, bucket = DEVICE_CREDENTIALS_BUCKET): Promise<T> {
+/** Runs `fn` with a bus connected to the target's NATS and namespace, drained afterwards. */
+export async function withBus<T>(target: CredentialTarget, fn: (bus: Bus) => Promise<T>): Promise<T> {
   const bus = await connectBus({ servers: target.natsUrl.split(','), name: 'flotilla-cli', namespace: target.namespace, connectTimeoutMs: 3_000 });
   try {
-    return await fn((await bus.ensureBuckets([{ name: bucket }])).get(bucket)!);
+    return await fn(bus);
   } finally {
     await bus.drain();
   }
+}
+
+function withBucket<T>(target: CredentialTarget, fn: (kv: KV) => Promise<T>, bucket = DEVICE_CREDENTIALS_BUCKET): Promise<T> {
+  return withBus(target, async (bus) => fn((await bus.ensureBuckets([{ name: bucket }])).get(bucket)!));
 }

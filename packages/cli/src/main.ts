@@ -1,4 +1,3 @@
-import { connectBus } from '@flotilla/bus';
 import { createTenantWith } from '@flotilla/inventory';
 import { ConfigError, createLogger, onShutdownSignal, parseConfig } from '@flotilla/service-kit';
 import { Command } from 'commander';
@@ -7,7 +6,7 @@ import { startPlatform } from './platform.js';
 import { registeredProjections } from './projections.js';
 import { replayProjection } from './replay.js';
 import { startupBanner } from './banner.js';
-import { addApplication, addFlyveDevice, revokeApplication, revokeFlyveDevice } from './device-credentials.js';
+import { addApplication, addFlyveDevice, revokeApplication, revokeFlyveDevice, withBus } from './device-credentials.js';
 import { runSimulation, type SimulateCommandOptions } from './simulate-command.js';
 
 function fail(error: unknown): never {
@@ -75,15 +74,11 @@ program
   .action(async (options: { id: string; name?: string }) => {
     try {
       if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(options.id)) throw new Error('a tenant id is 1-63 lower-case letters, digits, - and _');
-      const { natsUrl, namespace } = target();
-      const bus = await connectBus({ servers: natsUrl.split(','), name: 'flotilla-cli', namespace, connectTimeoutMs: 3_000 });
-      try {
+      const created = await withBus(target(), async (bus) => {
         await bus.ensureStreams(['identity']);
-        const created = await createTenantWith(bus, options.id, options.name ?? options.id);
-        process.stdout.write(`tenant ${created.tenant} created; its admin API key (shown once, keep it):\n${created.key}\n`);
-      } finally {
-        await bus.drain();
-      }
+        return createTenantWith(bus, options.id, options.name ?? options.id);
+      });
+      process.stdout.write(`tenant ${created.tenant} created; its admin API key (shown once, keep it):\n${created.key}\n`);
       process.exit(0);
     } catch (error) {
       fail(error);
